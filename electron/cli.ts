@@ -1,0 +1,334 @@
+// factorlab: the headless commands (scriptable, air-gapped). Same core as the desktop app.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lab } from './core/lab.ts';
+import { createHandlers, type Handlers } from './core/api/handlers.ts';
+import { dispatch } from './core/api/dispatch.ts';
+import type { JobInfo, Method, ParamsIn, Results } from './contract.ts';
+import { classifyFolder } from './core/runs/classify-folder.ts';
+import { formatJobLine } from './core/jobs/format-progress.ts';
+
+const DEFAULT_LAB = process.env.FACTORLAB_LAB ?? 'factorlab-lab';
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
+}
+
+const labOption = { lab: { type: 'string' as const, default: DEFAULT_LAB } };
+const jsonOption = { json: { type: 'boolean' as const, default: false } };
+
+function openLab(values: Record<string, unknown>): { lab: Lab; handlers: Handlers } {
+  const lab = Lab.open(String(values.lab));
+  return { lab, handlers: createHandlers(lab) };
+}
+
+async function call<M extends Method>(handlers: Handlers, method: M, params: ParamsIn<M>): Promise<Results[M]> {
+  const r = await dispatch(handlers, method, params);
+  if (!r.ok) throw new CliError(r.error.message, r.error.code === 'invalid_params' || r.error.code === 'bad_input' ? 2 : 1);
+  return r.result as Results[M];
+}
+
+class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Follows a job to its end, drawing progress on stderr; Ctrl-C cancels it (what was stored is kept). */
+async function follow(lab: Lab, jobId: number, quiet: boolean): Promise<JobInfo> {
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const onJob = (job: JobInfo) => {
+    if (quiet || job.id !== jobId) return;
+    const now = Date.now();
+    if (!tty && now - lastLine < 2000 && job.status === 'running') return;
+    lastLine = now;
+    process.stderr.write(tty ? `\r\x1b[2K${formatJobLine(job)}` : `${formatJobLine(job)}\n`);
+  };
+  lab.jobs.on('job', onJob);
+  const onSigint = () => {
+    process.stderr.write('\ncancelling (stored results are kept; run the same command again to resume)...\n');
+    lab.jobs.cancel(jobId);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const job = await lab.jobs.wait(jobId);
+    if (!quiet && tty) process.stderr.write('\n');
+    return job;
+  } finally {
+    lab.jobs.off('job', onJob);
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function resolveRef(items: { id: number; name: string }[], ref: string, what: string): number {
+  if (/^\d+$/.test(ref)) {
+    const id = Number(ref);
+    if (items.some((i) => i.id === id)) return id;
+  }
+  const byName = items.filter((i) => i.name === ref);
+  if (byName.length === 1) return byName[0].id;
+  if (byName.length > 1) throw new CliError(`${what} name "${ref}" is ambiguous: use the id (${byName.map((i) => i.id).join(', ')})`, 2);
+  const known = items.map((i) => `${i.id}:${i.name}`).join(', ') || 'none';
+  throw new CliError(`no ${what} "${ref}" in this lab (known: ${known})`, 2);
+}
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+const commands: Record<string, Command> = {
+  import: {
+    summary: 'import a dataset: an ImageNet-style folder (<class>/<image>) or a flat folder plus a CSV file,label',
+    usage: 'factorlab import --root DIR [--csv FILE] [--labels FILE] [--name NAME] [--split train|val|test] [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption, root: { type: 'string' }, csv: { type: 'string' }, labels: { type: 'string' }, name: { type: 'string' }, split: { type: 'string' } },
+    async run(v) {
+      if (!v.root) throw new UsageError('--root is required');
+      const { lab, handlers } = openLab(v);
+      try {
+        const { jobId } = await call(handlers, 'datasets.import', {
+          root: String(v.root),
+          csv: v.csv as string | undefined,
+          labels: v.labels as string | undefined,
+          name: v.name as string | undefined,
+          split: v.split as string | undefined,
+        });
+        const job = await follow(lab, jobId, Boolean(v.json));
+        if (job.status !== 'done') throw new CliError(`import ${job.status}: ${job.error ?? job.message ?? ''}`);
+        const datasetId = Number(job.resultRef!.split(':')[1]);
+        const detail = await call(handlers, 'datasets.get', { datasetId });
+        print(Boolean(v.json), detail, () =>
+          [
+            `dataset ${detail.id} "${detail.name}": ${detail.numImages} images in ${detail.numClasses} classes, ${detail.numSkipped} files skipped`,
+            ...detail.skipped.slice(0, 20).map((s) => `  skipped ${s.path}: ${s.reason}`),
+            ...(detail.skipped.length > 20 ? [`  ... and ${detail.skipped.length - 20} more (see --json)`] : []),
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  datasets: {
+    summary: 'list the datasets of a lab',
+    usage: 'factorlab datasets [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption },
+    async run(v) {
+      const { lab, handlers } = openLab(v);
+      try {
+        const list = await call(handlers, 'datasets.list', {});
+        print(Boolean(v.json), list, () => list.map((d) => `${d.id}\t${d.name}\t${d.numImages} images\t${d.numClasses} classes\t${d.numSkipped} skipped\t${d.root}`).join('\n') || 'no datasets');
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'model add': {
+    summary: 'add a classifier from a bare .onnx (the head is found in the graph) or register a model package folder',
+    usage: 'factorlab model add --kind classifier (--onnx FILE | --package DIR) [--preset imagenet|clip|none] [--labels FILE] [--name NAME] [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption, kind: { type: 'string', default: 'classifier' }, onnx: { type: 'string' }, package: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, labels: { type: 'string' }, name: { type: 'string' } },
+    async run(v) {
+      if (v.kind !== 'classifier') throw new UsageError(`--kind ${String(v.kind)} is not supported yet: only classifier`);
+      const source = (v.onnx ?? v.package) as string | undefined;
+      if (!source) throw new UsageError('--onnx FILE or --package DIR is required');
+      const { lab, handlers } = openLab(v);
+      try {
+        const m = await call(handlers, 'models.add', { onnx: source, preset: v.preset as 'imagenet', labels: v.labels as string | undefined, name: v.name as string | undefined });
+        print(Boolean(v.json), m, () => `model ${m.id} "${m.name}": ${m.numClasses} classes, features ${m.featureDim}, input ${JSON.stringify(m.inputShape)}, preset ${m.preset}\n  package: ${m.dir}`);
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  models: {
+    summary: 'list the models of a lab',
+    usage: 'factorlab models [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption },
+    async run(v) {
+      const { lab, handlers } = openLab(v);
+      try {
+        const list = await call(handlers, 'models.list', {});
+        print(Boolean(v.json), list, () => list.map((m) => `${m.id}\t${m.name}\t${m.numClasses} classes\t${m.preset}\t${m.sha256.slice(0, 12)}`).join('\n') || 'no models');
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  run: {
+    summary: 'run a classifier over a dataset (stored; reused when model, dataset and preprocessing are unchanged; resumes after a crash)',
+    usage: 'factorlab run --model ID|NAME --dataset ID|NAME [--provider auto|cpu|cuda|webgpu] [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption, model: { type: 'string' }, dataset: { type: 'string' }, provider: { type: 'string' } },
+    async run(v) {
+      if (!v.model || !v.dataset) throw new UsageError('--model and --dataset are required');
+      const { lab, handlers } = openLab(v);
+      try {
+        const modelId = resolveRef(await call(handlers, 'models.list', {}), String(v.model), 'model');
+        const datasetId = resolveRef(await call(handlers, 'datasets.list', {}), String(v.dataset), 'dataset');
+        const started = await call(handlers, 'runs.start', { modelId, datasetId, provider: v.provider as 'auto' | undefined });
+        if (started.jobId !== null) {
+          const job = await follow(lab, started.jobId, Boolean(v.json));
+          if (job.status !== 'done') throw new CliError(`run ${job.status}: ${job.error ?? job.message ?? ''}`, job.status === 'cancelled' ? 130 : 1);
+        }
+        const detail = await call(handlers, 'runs.summary', { runId: started.runId });
+        const out = { ...detail, reused: started.reused, providerInfo: lab.provider };
+        print(Boolean(v.json), out, () =>
+          [
+            `run ${detail.id}: ${detail.modelName} on ${detail.datasetName}${started.reused ? ' (stored result reused)' : ''}`,
+            `  provider: ${detail.provider ?? 'n/a'}${lab.provider.fallbacks.map((f) => `; ${f.provider} skipped: ${f.reason}`).join('')}`,
+            `  accuracy: ${detail.accuracy === null ? 'n/a' : (100 * detail.accuracy).toFixed(2) + '%'} (${detail.numCorrect}/${detail.numScored}), failures: ${detail.numScored - detail.numCorrect}`,
+            ...(detail.unmappedClasses.length ? [`  classes not in the model's labels (not scored): ${detail.unmappedClasses.slice(0, 10).join(', ')}`] : []),
+            ...detail.confusions.slice(0, 5).map((c) => `  confused ${c.trueName} -> ${c.predName}: ${c.count}`),
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  runs: {
+    summary: 'list the model runs of a lab',
+    usage: 'factorlab runs [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption },
+    async run(v) {
+      const { lab, handlers } = openLab(v);
+      try {
+        const list = await call(handlers, 'runs.list', {});
+        print(Boolean(v.json), list, () => list.map((r) => `${r.id}\t${r.modelName}\t${r.datasetName}\t${r.status}\t${r.accuracy === null ? '-' : (100 * r.accuracy).toFixed(2) + '%'}`).join('\n') || 'no runs');
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  classify: {
+    summary: 'print the top-5 classes of every image in a folder (no lab needed)',
+    usage: 'factorlab classify --model PACKAGE_DIR|FILE.onnx --images DIR [--preset imagenet|clip|none] [--labels FILE] [--provider auto|cpu|cuda|webgpu] [--json]',
+    options: { ...jsonOption, model: { type: 'string' }, images: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, labels: { type: 'string' }, provider: { type: 'string', default: 'auto' } },
+    async run(v) {
+      if (!v.model || !v.images) throw new UsageError('--model and --images are required');
+      const result = await classifyFolder({
+        model: resolve(String(v.model)),
+        images: resolve(String(v.images)),
+        preset: v.preset as 'imagenet',
+        labels: v.labels as string | undefined,
+        provider: v.provider as 'auto',
+      });
+      print(Boolean(v.json), result, () =>
+        [
+          `provider: ${result.provider}`,
+          ...result.images.map((r) => (r.error ? `${r.file}: ERROR ${r.error}` : `${r.file}: ${r.top5.map((t) => `${t.name} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`)),
+        ].join('\n'),
+      );
+      return result.images.some((r) => !r.error) ? 0 : 1;
+    },
+  },
+  jobs: {
+    summary: 'list recent jobs of a lab',
+    usage: 'factorlab jobs [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption },
+    async run(v) {
+      const { lab, handlers } = openLab(v);
+      try {
+        const list = await call(handlers, 'jobs.list', { limit: 50 });
+        print(Boolean(v.json), list, () => list.map((j) => `${j.id}\t${j.status}\t${j.title}\t${j.done}/${j.total}${j.error ? `\t${j.error}` : ''}`).join('\n') || 'no jobs');
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  serve: {
+    summary: 'serve the UI and the API on 127.0.0.1 for a browser (token-protected)',
+    usage: 'factorlab serve [--lab DIR] [--port N] [--print-url-json]',
+    options: { ...labOption, port: { type: 'string', default: '0' }, 'print-url-json': { type: 'boolean', default: false } },
+    async run(v) {
+      const { startServer } = await import('./serve.ts');
+      const port = Number(v.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${String(v.port)}`);
+      const lab = Lab.open(String(v.lab));
+      const server = await startServer({ lab, port });
+      if (v['print-url-json']) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, lab: lab.dir })}\n`);
+      else process.stdout.write(`FactorLab lab ${lab.dir}\nopen ${server.url}\n(Ctrl-C stops)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => done();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.close();
+      lab.close();
+      return 0;
+    },
+  },
+};
+
+function helpText(): string {
+  const names = Object.keys(commands);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'factorlab: find out why an image classifier fails, offline',
+    '',
+    'usage: factorlab <command> [options]     factorlab <command> --help',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${commands[n].summary}`),
+    '',
+    `Most commands work on a lab folder (--lab DIR, default ./${DEFAULT_LAB} or $FACTORLAB_LAB): lab.db + blobs/.`,
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  let name = argv[0];
+  let rest = argv.slice(1);
+  if (!commands[name] && argv.length > 1 && commands[`${argv[0]} ${argv[1]}`]) {
+    name = `${argv[0]} ${argv[1]}`;
+    rest = argv.slice(2);
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`factorlab: unknown command "${argv[0]}"\n\n${helpText()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${cmd.summary}\n\nusage: ${cmd.usage}\n`);
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true });
+    return await cmd.run(values as Record<string, string | boolean | string[] | undefined>, positionals);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`factorlab ${name}: ${(e as Error).message}\nusage: ${cmd.usage}\n`);
+      return 2;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`factorlab ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`factorlab ${name}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+// Run when started directly (`node electron/cli.ts ...`); bin/factorlab.mjs imports main() instead.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

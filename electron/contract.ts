@@ -1,0 +1,246 @@
+// The one typed API between the renderer and the main process (Electron IPC or the serve-mode
+// WebSocket). Params are validated with these schemas in the main process before any handler runs.
+import { z } from 'zod';
+
+const id = z.number().int().nonnegative();
+const page = { offset: z.number().int().nonnegative().default(0), limit: z.number().int().positive().max(5000).default(200) };
+
+export const Provider = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
+export const Preset = z.enum(['imagenet', 'clip', 'none']);
+
+export const paramsSchemas = {
+  'lab.info': z.object({}),
+  'datasets.list': z.object({}),
+  'datasets.get': z.object({ datasetId: id }),
+  'datasets.import': z.object({
+    root: z.string().min(1),
+    name: z.string().min(1).optional(),
+    csv: z.string().min(1).optional(),
+    labels: z.string().min(1).optional(),
+    split: z.string().min(1).optional(),
+  }),
+  'datasets.images': z.object({ datasetId: id, classIdx: z.number().int().optional(), ...page }),
+  'models.list': z.object({}),
+  'models.add': z.object({
+    onnx: z.string().min(1),
+    name: z.string().min(1).optional(),
+    preset: Preset.default('imagenet'),
+    labels: z.string().min(1).optional(),
+  }),
+  'runs.list': z.object({ datasetId: id.optional() }),
+  'runs.start': z.object({ modelId: id, datasetId: id, provider: Provider.optional() }),
+  'runs.summary': z.object({ runId: id }),
+  'runs.failures': z.object({
+    runId: id,
+    trueClass: z.number().int().optional(),
+    predClass: z.number().int().optional(),
+    minConfidence: z.number().min(0).max(1).optional(),
+    maxConfidence: z.number().min(0).max(1).optional(),
+    sort: z.enum(['confidence_desc', 'confidence_asc', 'true_class']).default('confidence_desc'),
+    ...page,
+  }),
+  'images.detail': z.object({ imageId: id, runId: id.optional() }),
+  'jobs.list': z.object({ limit: z.number().int().positive().max(1000).default(50) }),
+  'jobs.cancel': z.object({ jobId: id }),
+  'jobs.resume': z.object({ jobId: id }),
+} as const;
+
+export type Method = keyof typeof paramsSchemas;
+export const methodNames = Object.keys(paramsSchemas) as Method[];
+export type ParamsIn<M extends Method> = z.input<(typeof paramsSchemas)[M]>;
+export type Params<M extends Method> = z.output<(typeof paramsSchemas)[M]>;
+
+// ---- results ---------------------------------------------------------------------------------
+
+export interface LabInfo {
+  path: string;
+  schemaVersion: number;
+  provider: ProviderInfo;
+  counts: { datasets: number; images: number; models: number; runs: number };
+}
+
+export interface ProviderInfo {
+  requested: z.infer<typeof Provider>;
+  /** The provider the last model session ran on, with the reasons the faster ones were skipped. */
+  active: 'cpu' | 'cuda' | 'webgpu' | null;
+  fallbacks: { provider: string; reason: string }[];
+}
+
+export interface ClassInfo {
+  idx: number;
+  name: string;
+  wnid: string | null;
+  count: number;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface DatasetSummary {
+  id: number;
+  name: string;
+  root: string;
+  source: 'folder' | 'csv';
+  split: string | null;
+  numImages: number;
+  numClasses: number;
+  numSkipped: number;
+  createdAt: string;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  classes: ClassInfo[];
+  skipped: SkippedFile[];
+}
+
+export interface ImageRow {
+  id: number;
+  relPath: string;
+  classIdx: number | null;
+  className: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+export interface ModelSummary {
+  id: number;
+  name: string;
+  kind: 'classifier';
+  preset: string;
+  numClasses: number;
+  featureDim: number;
+  inputShape: (number | string | null)[];
+  sha256: string;
+  dir: string;
+  createdAt: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobInfo {
+  id: number;
+  kind: string;
+  title: string;
+  status: JobStatus;
+  done: number;
+  total: number;
+  /** Items per second over the recent window; null until measured. */
+  rate: number | null;
+  /** Seconds left at the current rate; null until measured. */
+  etaSeconds: number | null;
+  message: string | null;
+  error: string | null;
+  resultRef: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunSummary {
+  id: number;
+  modelId: number;
+  modelName: string;
+  datasetId: number;
+  datasetName: string;
+  status: 'running' | 'done' | 'incomplete';
+  provider: string | null;
+  numImages: number;
+  numDone: number;
+  /** Images whose true class maps into the model's label space. */
+  numScored: number;
+  numCorrect: number;
+  accuracy: number | null;
+  createdAt: string;
+}
+
+export interface ConfusionPair {
+  trueClass: number;
+  trueName: string;
+  predClass: number;
+  predName: string;
+  count: number;
+}
+
+export interface ClassAccuracy {
+  classIdx: number;
+  name: string;
+  total: number;
+  correct: number;
+  accuracy: number;
+}
+
+export interface RunDetail extends RunSummary {
+  perClass: ClassAccuracy[];
+  confusions: ConfusionPair[];
+  unmappedClasses: string[];
+}
+
+export interface FailureRow {
+  imageId: number;
+  relPath: string;
+  trueClass: number;
+  trueName: string;
+  predClass: number;
+  predName: string;
+  confidence: number;
+  trueProb: number;
+}
+
+export interface Page<T> {
+  total: number;
+  offset: number;
+  items: T[];
+}
+
+export interface TopK {
+  classIdx: number;
+  name: string;
+  prob: number;
+}
+
+export interface ImageDetail extends ImageRow {
+  datasetId: number;
+  absPath: string;
+  bytes: number | null;
+  prediction: { runId: number; top5: TopK[]; trueProb: number | null; correct: boolean | null } | null;
+}
+
+export interface Results {
+  'lab.info': LabInfo;
+  'datasets.list': DatasetSummary[];
+  'datasets.get': DatasetDetail;
+  'datasets.import': { jobId: number };
+  'datasets.images': Page<ImageRow>;
+  'models.list': ModelSummary[];
+  'models.add': ModelSummary;
+  'runs.list': RunSummary[];
+  'runs.start': { runId: number; jobId: number | null; reused: boolean };
+  'runs.summary': RunDetail;
+  'runs.failures': Page<FailureRow>;
+  'images.detail': ImageDetail;
+  'jobs.list': JobInfo[];
+  'jobs.cancel': JobInfo;
+  'jobs.resume': JobInfo;
+}
+
+export type ApiEvent = { type: 'job'; job: JobInfo } | { type: 'lab'; what: 'datasets' | 'models' | 'runs' };
+
+/** Error shape carried over either transport. `code` lets the UI tell bad input from failures. */
+export interface ApiErrorShape {
+  code: 'invalid_params' | 'not_found' | 'bad_input' | 'internal';
+  message: string;
+}
+
+/** What the renderer talks to: the preload bridge in Electron, or the WebSocket client in a browser. */
+export interface FactorLabClient {
+  call<M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]>;
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+  imageUrl(kind: 'thumb' | 'full', imageId: number): string;
+  transport: 'electron' | 'websocket';
+}
+
+/** Path of an image served by the lab image route: `lab://images/thumb/12` or `/lab/thumb/12?token=`. */
+export function imagePath(kind: 'thumb' | 'full', imageId: number): string {
+  return `${kind}/${imageId}`;
+}

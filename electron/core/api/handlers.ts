@@ -1,0 +1,84 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { schemaVersion } from '../store/database.ts';
+import type { Method, Params, Results } from '../../contract.ts';
+import type { Lab } from '../lab.ts';
+import { datasetDetail, datasetImages, imageRecord, listDatasets } from '../datasets/dataset-queries.ts';
+import { addClassifierFromOnnx, getModel, listModels, registerPackage } from '../models/model-registry.ts';
+import { getOrCreateRun } from '../runs/run-classifier.ts';
+import { BadInputError, NotFoundError } from '../errors.ts';
+import { listRuns, predictionFor, runDetail, runFailures } from '../runs/run-queries.ts';
+
+export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
+
+function count(lab: Lab, table: string): number {
+  return (lab.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/** The API's implementation. Params arrive already validated by dispatch(). */
+export function createHandlers(lab: Lab): Handlers {
+  return {
+    'lab.info': () => ({
+      path: lab.dir,
+      schemaVersion: schemaVersion(lab.db),
+      provider: lab.provider,
+      counts: { datasets: count(lab, 'datasets'), images: count(lab, 'images'), models: count(lab, 'models'), runs: count(lab, 'runs') },
+    }),
+    'datasets.list': () => listDatasets(lab.db),
+    'datasets.get': (p) => datasetDetail(lab.db, p.datasetId),
+    'datasets.import': (p) => {
+      const root = resolve(p.root);
+      if (!existsSync(root) || !statSync(root).isDirectory()) throw new BadInputError(`dataset folder not found: ${root}`);
+      if (p.csv && !existsSync(resolve(p.csv))) throw new BadInputError(`label CSV not found: ${resolve(p.csv)}`);
+      if (p.labels && !existsSync(resolve(p.labels))) throw new BadInputError(`labels file not found: ${resolve(p.labels)}`);
+      const job = lab.jobs.submit('import', `Import ${p.name ?? root}`, { ...p, root });
+      return { jobId: job.id };
+    },
+    'datasets.images': (p) => datasetImages(lab.db, p),
+    'models.list': () => listModels(lab.db),
+    'models.add': async (p) => {
+      const path = resolve(p.onnx);
+      if (!existsSync(path)) throw new BadInputError(`model file or package not found: ${path}`);
+      const model = statSync(path).isDirectory() && existsSync(join(path, 'manifest.json'))
+        ? await registerPackage(lab.db, path, p.name)
+        : await addClassifierFromOnnx(lab.db, lab.dir, { ...p, onnx: path });
+      lab.events.emit('event', { type: 'lab', what: 'models' });
+      return model;
+    },
+    'runs.list': (p) => listRuns(lab.db, p.datasetId),
+    'runs.start': (p) => {
+      const model = getModel(lab.db, p.modelId);
+      const { runId, reused } = getOrCreateRun(lab.db, p.modelId, p.datasetId);
+      if (reused) return { runId, jobId: null, reused: true };
+      const active = lab.jobs.findActive<{ runId: number }>('run', (q) => q.runId === runId);
+      if (active) return { runId, jobId: active.id, reused: false };
+      const job = lab.jobs.submit('run', `Run ${model.name} #${runId}`, { runId, provider: p.provider });
+      return { runId, jobId: job.id, reused: false };
+    },
+    'runs.summary': (p) => runDetail(lab.db, p.runId),
+    'runs.failures': (p) => runFailures(lab.db, p),
+    'images.detail': (p) => {
+      const img = imageRecord(lab.db, p.imageId);
+      let prediction = null;
+      if (p.runId !== undefined) {
+        prediction = predictionFor(lab.db, p.runId, p.imageId);
+        if (!prediction) throw new NotFoundError(`run ${p.runId} has no prediction for image ${p.imageId}`);
+      }
+      return {
+        id: img.id,
+        datasetId: img.dataset_id,
+        relPath: img.rel_path,
+        absPath: join(img.root, img.rel_path),
+        classIdx: img.class_idx,
+        className: img.class_name,
+        width: img.width,
+        height: img.height,
+        bytes: img.bytes,
+        prediction,
+      };
+    },
+    'jobs.list': (p) => lab.jobs.list(p.limit),
+    'jobs.cancel': (p) => lab.jobs.cancel(p.jobId),
+    'jobs.resume': (p) => lab.jobs.resume(p.jobId),
+  };
+}

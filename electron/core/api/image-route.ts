@@ -1,0 +1,23 @@
+import type { Lab } from '../lab.ts';
+import { imageRecord } from '../datasets/dataset-queries.ts';
+import { fullImage, thumbnail } from '../datasets/thumbnails.ts';
+
+/** Bytes for `thumb/<id>` or `full/<id>`: the one image route behind lab:// (Electron) and /lab/ (serve).
+ * Reads only files registered in a dataset, inside that dataset's root. */
+export async function imageForRoute(lab: Lab, route: string): Promise<{ status: number; type: string; body: Buffer | string }> {
+  const m = /^(thumb|full)\/(\d+)$/.exec(route);
+  if (!m) return { status: 404, type: 'text/plain', body: 'unknown image route' };
+  let img;
+  try {
+    img = imageRecord(lab.db, Number(m[2]));
+  } catch {
+    return { status: 404, type: 'text/plain', body: `no image ${m[2]}` };
+  }
+  try {
+    if (m[1] === 'thumb') return { status: 200, type: 'image/webp', body: await thumbnail(lab.blobs.root, img.root, img.rel_path, img.sha256) };
+    const full = await fullImage(img.root, img.rel_path);
+    return { status: 200, type: full.type, body: full.bytes };
+  } catch (e) {
+    return { status: 422, type: 'text/plain', body: `cannot show ${img.rel_path}: ${(e as Error).message}` };
+  }
+}

@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ApiEvent, ProviderInfo } from '../contract.ts';
+import { BlobStore } from './store/blob-store.ts';
+import { openDatabase, type Db } from './store/database.ts';
+import { JobQueue } from './jobs/job-queue.ts';
+import { importDataset, type ImportParams } from './datasets/import-dataset.ts';
+import { runClassifier, type RunParams } from './runs/run-classifier.ts';
+
+export type ProviderSetting = ProviderInfo['requested'];
+
+/** One lab = one folder: lab.db (SQLite, WAL) and blobs/. Owns the job queue and the event stream. */
+export class Lab {
+  readonly dir: string;
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly jobs: JobQueue;
+  readonly events = new EventEmitter<{ event: [ApiEvent] }>();
+  provider: ProviderInfo;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+    this.db = openDatabase(join(dir, 'lab.db'));
+    this.blobs = new BlobStore(join(dir, 'blobs'));
+    this.jobs = new JobQueue(this.db);
+    const requested = (this.setting('provider') ?? 'auto') as ProviderSetting;
+    this.provider = { requested, active: null, fallbacks: [] };
+    this.jobs.on('job', (job) => this.events.emit('event', { type: 'job', job }));
+    this.registerJobs();
+  }
+
+  static open(dir: string): Lab {
+    return new Lab(resolve(dir));
+  }
+
+  setting(key: string): string | null {
+    const row = this.db.prepare(`SELECT value FROM settings WHERE key = ?`).get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db.prepare(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
+  private registerJobs(): void {
+    this.jobs.register<ImportParams>('import', async (ctx) => {
+      const r = await importDataset(this.db, ctx.params, ctx.progress, ctx.signal);
+      this.events.emit('event', { type: 'lab', what: 'datasets' });
+      return `dataset:${r.datasetId}`;
+    });
+    this.jobs.register<RunParams>('run', async (ctx) => {
+      const provider = ctx.params.provider ?? this.provider.requested;
+      const r = await runClassifier(this.db, this.blobs, { ...ctx.params, provider }, ctx.progress, ctx.signal, (active, fallbacks) => {
+        this.provider = { requested: provider, active: active as ProviderInfo['active'], fallbacks };
+      });
+      ctx.throwIfCancelled();
+      this.events.emit('event', { type: 'lab', what: 'runs' });
+      return `run:${r.runId}`;
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
