@@ -42,12 +42,11 @@ export function getOrCreateRun(db: Db, modelId: number, datasetId: number): { ru
   const existing = db.prepare(`SELECT id, status FROM runs WHERE cache_key = ?`).get(key) as { id: number; status: string } | undefined;
   if (existing) return { runId: existing.id, reused: existing.status === 'done', status: existing.status };
   const numImages = (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number }).n;
-  const batch = manifest.input.shape[0] === 1 ? 1 : DEFAULT_BATCH;
   const row = db
     .prepare(
       `INSERT INTO runs (model_id, dataset_id, cache_key, status, batch_size, num_classes, feature_dim, num_images) VALUES (?, ?, ?, 'incomplete', ?, ?, ?, ?) RETURNING id`,
     )
-    .get(modelId, datasetId, key, batch, manifest.head.num_classes, manifest.head.feature_dim, numImages) as { id: number };
+    .get(modelId, datasetId, key, DEFAULT_BATCH, manifest.head.num_classes, manifest.head.feature_dim, numImages) as { id: number };
   return { runId: row.id, reused: false, status: 'incomplete' };
 }
 
