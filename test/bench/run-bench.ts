@@ -1,0 +1,112 @@
+// `npm run bench`: throughput of `factorlab run` (JPEG files -> stored predictions + features)
+// against its two limits measured in the same run: decode-only (sharp, same preprocessing and
+// batching) and bare inference (onnxruntime-node on pre-decoded tensors).
+// Target: end-to-end >= 0.9 x min(decode-only, bare inference).
+//
+//   npm run bench [-- --model PACKAGE_OR_ONNX --preset imagenet --images N]
+// Without --model it uses a torchvision ResNet-50 (random weights) exported on first use with
+// Debian's python3-torch when available, and the ShapeWorld classifier package otherwise.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Lab } from '../../electron/core/lab.ts';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { dispatch } from '../../electron/core/api/dispatch.ts';
+import { DEFAULT_BATCH } from '../../electron/core/runs/run-classifier.ts';
+import { openClassifier } from '../../native-models/classifier/index.ts';
+import { decodeToTensor } from '../../native-models/preprocess/index.ts';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const work = join(root, '.labs', 'bench');
+const { values } = parseArgs({ options: { model: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, images: { type: 'string', default: '256' } } });
+const N = Number(values.images);
+mkdirSync(work, { recursive: true });
+
+function resnet50(): string | null {
+  const file = join(work, 'resnet50.onnx');
+  if (existsSync(file)) return file;
+  const py = `import torch, torchvision\nm = torchvision.models.resnet50(weights=None).eval()\ntorch.onnx.export(m, torch.randn(1,3,224,224), ${JSON.stringify(file)}, input_names=['input'], output_names=['logits'], dynamic_axes={'input':{0:'batch'},'logits':{0:'batch'}}, opset_version=17)\n`;
+  console.log('exporting torchvision ResNet-50 (random weights) with /usr/bin/python3 ...');
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { stdio: 'inherit' });
+  return r.status === 0 && existsSync(file) ? file : null;
+}
+
+const modelSource = values.model ?? resnet50() ?? join(root, 'native-models', 'shapeworld', 'models', 'classifier');
+const preset = values.model ? values.preset : modelSource.endsWith('.onnx') ? 'imagenet' : 'none';
+
+// A dataset of N real photos (the shared samples, repeated) in 8 class folders.
+const photosDir = join(root, 'test', 'fixtures', 'images');
+const photos = readdirSync(photosDir).filter((f) => /\.(jpe?g|png)$/i.test(f));
+const dataRoot = join(work, `photos-${N}`);
+if (!existsSync(dataRoot)) {
+  for (let i = 0; i < N; i++) {
+    const src = photos[i % photos.length];
+    const dir = join(dataRoot, `class${i % 8}`);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(photosDir, src), join(dir, `${i}-${src}`));
+  }
+}
+const files = readdirSync(dataRoot).flatMap((c) => readdirSync(join(dataRoot, c)).map((f) => join(dataRoot, c, f)));
+
+const labDir = join(work, 'lab');
+rmSync(labDir, { recursive: true, force: true });
+const lab = Lab.open(labDir);
+const h = createHandlers(lab);
+async function call(method: string, params: unknown): Promise<any> {
+  const r = await dispatch(h, method, params);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.result;
+}
+const { jobId } = await call('datasets.import', { root: dataRoot });
+await lab.jobs.wait(jobId);
+const model = await call('models.add', { onnx: modelSource, preset });
+const clf = await openClassifier(model.dir, { provider: 'cpu' });
+const spec = clf.manifest.preprocess;
+const per = clf.inputSize;
+const B = DEFAULT_BATCH;
+
+// 1. decode-only: the run's decoding pattern (a batch of B decoded concurrently, batches in turn)
+let t0 = performance.now();
+for (let i = 0; i < files.length; i += B) {
+  const batch = files.slice(i, i + B);
+  const buf = new Float32Array(batch.length * per);
+  await Promise.all(batch.map((f, j) => decodeToTensor(f, spec, buf, j * per)));
+}
+const decodeOnly = files.length / ((performance.now() - t0) / 1000);
+
+// 2. bare inference on one pre-decoded batch, run as many times as the dataset needs
+const input = new Float32Array(B * per);
+await Promise.all(files.slice(0, B).map((f, j) => decodeToTensor(f, spec, input, j * per)));
+await clf.run(input, B); // warm-up
+t0 = performance.now();
+for (let i = 0; i < files.length; i += B) await clf.run(input.subarray(0, Math.min(B, files.length - i) * per), Math.min(B, files.length - i));
+const bareInference = files.length / ((performance.now() - t0) / 1000);
+await clf.close();
+
+// 3. end-to-end: the run job (decode overlapped with inference, predictions + features stored)
+t0 = performance.now();
+const started = await call('runs.start', { modelId: model.id, datasetId: 1, provider: 'cpu' });
+const job = await lab.jobs.wait(started.jobId);
+if (job.status !== 'done') throw new Error(`run ${job.status}: ${job.error}`);
+const endToEnd = files.length / ((performance.now() - t0) / 1000);
+lab.close();
+
+const limit = Math.min(decodeOnly, bareInference);
+const result = {
+  model: modelSource.replace(root + '/', ''),
+  preset,
+  images: files.length,
+  batch: B,
+  input: spec.crop,
+  imagesPerSecond: { decodeOnly: +decodeOnly.toFixed(1), bareInference: +bareInference.toFixed(1), endToEnd: +endToEnd.toFixed(1) },
+  ratio: { endToEndOverLimit: +(endToEnd / limit).toFixed(3), target: 0.9 },
+  pass: endToEnd / limit >= 0.9,
+};
+console.log(`\nmodel ${result.model} (${preset}, input ${spec.crop.join('x')}), ${files.length} images, batch ${B}, CPU`);
+console.log(`  decode-only      ${decodeOnly.toFixed(1)} images/s`);
+console.log(`  bare inference   ${bareInference.toFixed(1)} images/s`);
+console.log(`  factorlab run    ${endToEnd.toFixed(1)} images/s  = ${(endToEnd / limit).toFixed(3)} x min(decode-only, bare inference)  (target >= 0.9: ${result.pass ? 'met' : 'NOT met'})`);
+mkdirSync(join(root, 'test-results'), { recursive: true });
+writeFileSync(join(root, 'test-results', 'bench.json'), JSON.stringify(result, null, 2));
