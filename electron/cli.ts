@@ -86,6 +86,50 @@ function print(json: boolean, value: unknown, text: () => string): void {
 }
 
 const commands: Record<string, Command> = {
+  demo: {
+    summary: 'the main job on the embedded ShapeWorld demo: generate images, import, run the ShapeWorld classifier, report accuracy, failures and per-factor error ratios',
+    usage: 'factorlab demo [--lab DIR] [--images N] [--seed S] [--provider auto|cpu|cuda|webgpu] [--json]',
+    options: { ...jsonOption, lab: { type: 'string', default: process.env.FACTORLAB_LAB ?? 'factorlab-demo' }, images: { type: 'string', default: '1000' }, seed: { type: 'string', default: '3' }, provider: { type: 'string' } },
+    async run(v) {
+      const count = Number(v.images);
+      const seed = Number(v.seed);
+      if (!Number.isInteger(count) || count < 10 || count > 1_000_000) throw new UsageError(`--images must be an integer from 10 to 1000000, got ${String(v.images)}`);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(v.seed)}`);
+      const { runShapeWorldDemo } = await import('./core/demo/shapeworld-demo.ts');
+      const lab = Lab.open(String(v.lab));
+      const quiet = Boolean(v.json);
+      try {
+        const r = await runShapeWorldDemo(lab, {
+          count,
+          seed,
+          provider: v.provider as 'auto' | undefined,
+          log: (line) => quiet || process.stderr.write(`${line}\n`),
+          onJob: async (jobId) => {
+            await follow(lab, jobId, quiet);
+          },
+        });
+        const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+        print(Boolean(v.json), r, () =>
+          [
+            `ShapeWorld demo in ${r.lab} (${r.seconds.total.toFixed(1)} s${r.reused ? ', stored run reused' : ''})`,
+            `  ${r.run.modelName} on ${r.run.datasetName}: accuracy ${pct(r.run.accuracy)} (${r.run.numCorrect}/${r.run.numScored}), ${r.run.numScored - r.run.numCorrect} failures, provider ${r.run.provider}`,
+            `  accuracy on usual backgrounds ${pct(r.accuracyUsualBackground)}, on uncommon backgrounds ${pct(r.accuracyUncommonBackground)}`,
+            '  error ratio by ground-truth factor (1 = as often wrong as average; ImageNet-X definition):',
+            ...r.errorRatios.factors
+              .filter((f) => f.errorRatio !== null)
+              .sort((a, b) => b.errorRatio! - a.errorRatio!)
+              .map((f) => `    ${f.factor.padEnd(17)} ${f.errorRatio!.toFixed(2).padStart(5)}  (${f.count} images, accuracy ${pct(f.accuracy)})`),
+            '  most frequent confusions:',
+            ...r.run.confusions.slice(0, 5).map((c) => `    ${c.trueName} -> ${c.predName}: ${c.count}`),
+            `Browse the failures: npx factorlab serve --lab ${r.lab}`,
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
   import: {
     summary: 'import a dataset: an ImageNet-style folder (<class>/<image>) or a flat folder plus a CSV file,label',
     usage: 'factorlab import --root DIR [--csv FILE] [--labels FILE] [--name NAME] [--split train|val|test] [--lab DIR] [--json]',

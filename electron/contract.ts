@@ -1,6 +1,9 @@
 // The one typed API between the renderer and the main process (Electron IPC or the serve-mode
 // WebSocket). Params are validated with these schemas in the main process before any handler runs.
 import { z } from 'zod';
+import type { Method } from './contract-names.ts';
+
+export { methodNames, imagePath, type Method } from './contract-names.ts';
 
 const id = z.number().int().nonnegative();
 const page = { offset: z.number().int().nonnegative().default(0), limit: z.number().int().positive().max(5000).default(200) };
@@ -43,10 +46,7 @@ export const paramsSchemas = {
   'jobs.list': z.object({ limit: z.number().int().positive().max(1000).default(50) }),
   'jobs.cancel': z.object({ jobId: id }),
   'jobs.resume': z.object({ jobId: id }),
-} as const;
-
-export type Method = keyof typeof paramsSchemas;
-export const methodNames = Object.keys(paramsSchemas) as Method[];
+} as const satisfies Record<Method, z.ZodType>;
 export type ParamsIn<M extends Method> = z.input<(typeof paramsSchemas)[M]>;
 export type Params<M extends Method> = z.output<(typeof paramsSchemas)[M]>;
 
@@ -120,6 +120,7 @@ export interface ModelSummary {
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobInfo {
+  /** resultRef, when done: `dataset:<id>` (import) or `run:<id>` (run). */
   id: number;
   kind: string;
   title: string;
@@ -171,6 +172,8 @@ export interface ClassAccuracy {
 }
 
 export interface RunDetail extends RunSummary {
+  /** The model's class names in its own index order (what trueClass / predClass index). */
+  modelClasses: string[];
   perClass: ClassAccuracy[];
   confusions: ConfusionPair[];
   unmappedClasses: string[];
@@ -203,7 +206,8 @@ export interface ImageDetail extends ImageRow {
   datasetId: number;
   absPath: string;
   bytes: number | null;
-  prediction: { runId: number; top5: TopK[]; trueProb: number | null; correct: boolean | null } | null;
+  /** With a runId: that run's prediction. Class indices here are the model's (trueClass too). */
+  prediction: { runId: number; top5: TopK[]; trueClass: number | null; trueProb: number | null; correct: boolean | null } | null;
 }
 
 export interface Results {
@@ -238,9 +242,4 @@ export interface FactorLabClient {
   onEvent(listener: (event: ApiEvent) => void): () => void;
   imageUrl(kind: 'thumb' | 'full', imageId: number): string;
   transport: 'electron' | 'websocket';
-}
-
-/** Path of an image served by the lab image route: `lab://images/thumb/12` or `/lab/thumb/12?token=`. */
-export function imagePath(kind: 'thumb' | 'full', imageId: number): string {
-  return `${kind}/${imageId}`;
 }

@@ -84,7 +84,7 @@ export function runDetail(db: Db, runId: number): RunDetail {
   const classes = db.prepare(`SELECT idx, name, wnid FROM dataset_classes WHERE dataset_id = ?`).all(datasetId) as { idx: number; name: string; wnid: string | null }[];
   const used = new Set((db.prepare(`SELECT DISTINCT class_idx FROM images WHERE dataset_id = ?`).all(datasetId) as { class_idx: number }[]).map((r) => r.class_idx));
   const { unmapped } = mapClasses(classes.filter((c) => used.has(c.idx)), labels);
-  return { ...toSummary(row), perClass, confusions, unmappedClasses: unmapped };
+  return { ...toSummary(row), modelClasses: labels.map((l) => l.name), perClass, confusions, unmappedClasses: unmapped };
 }
 
 export function runFailures(db: Db, p: Params<'runs.failures'>): Page<FailureRow> {
@@ -130,10 +130,10 @@ export function runFailures(db: Db, p: Params<'runs.failures'>): Page<FailureRow
 
 export function predictionFor(db: Db, runId: number, imageId: number) {
   const { labels } = modelLabels(db, runId);
-  const row = db.prepare(`SELECT top5, true_prob, correct FROM predictions WHERE run_id = ? AND image_id = ?`).get(runId, imageId) as
-    | { top5: string; true_prob: number | null; correct: number | null }
+  const row = db.prepare(`SELECT top5, true_class, true_prob, correct FROM predictions WHERE run_id = ? AND image_id = ?`).get(runId, imageId) as
+    | { top5: string; true_class: number | null; true_prob: number | null; correct: number | null }
     | undefined;
   if (!row) return null;
   const top5 = (JSON.parse(row.top5) as [number, number][]).map(([classIdx, prob]) => ({ classIdx, name: labels[classIdx]?.name ?? `class ${classIdx}`, prob }));
-  return { runId, top5, trueProb: row.true_prob, correct: row.correct === null ? null : row.correct === 1 };
+  return { runId, top5, trueClass: row.true_class, trueProb: row.true_prob, correct: row.correct === null ? null : row.correct === 1 };
 }

@@ -1,0 +1,27 @@
+// The API's method names and image routes, without zod, so that the renderer and the sandboxed
+// preload can import them without bundling the validation library. contract.ts checks that its
+// schemas cover exactly these names.
+export const methodNames = [
+  'lab.info',
+  'datasets.list',
+  'datasets.get',
+  'datasets.import',
+  'datasets.images',
+  'models.list',
+  'models.add',
+  'runs.list',
+  'runs.start',
+  'runs.summary',
+  'runs.failures',
+  'images.detail',
+  'jobs.list',
+  'jobs.cancel',
+  'jobs.resume',
+] as const;
+
+export type Method = (typeof methodNames)[number];
+
+/** Path of an image served by the lab image route: `lab://images/thumb/12` or `/lab/thumb/12?token=`. */
+export function imagePath(kind: 'thumb' | 'full', imageId: number): string {
+  return `${kind}/${imageId}`;
+}

@@ -1,0 +1,76 @@
+import { useEffect, useMemo } from 'react';
+import { useLab } from './lib/lab.tsx';
+import { format, useRoute } from './lib/router.ts';
+import { StatusBar } from './components/StatusBar.tsx';
+import { Toasts } from './components/common.tsx';
+import { DatasetsView } from './views/DatasetsView.tsx';
+import { ModelsView } from './views/ModelsView.tsx';
+import { RunsView } from './views/RunsView.tsx';
+import { FailuresView } from './views/FailuresView.tsx';
+import { JobsView } from './views/JobsView.tsx';
+
+const NAV = [
+  { id: 'datasets', label: 'Datasets', icon: '▦' },
+  { id: 'models', label: 'Models', icon: '◇' },
+  { id: 'runs', label: 'Runs', icon: '▶' },
+  { id: 'jobs', label: 'Jobs', icon: '≡' },
+] as const;
+
+export function App() {
+  const route = useRoute();
+  const { jobs, info } = useLab();
+  const section = route.path[0];
+  const running = jobs.filter((j) => j.status === 'running' || j.status === 'queued').length;
+
+  const view = useMemo(() => {
+    const id = route.path[1] !== undefined ? Number(route.path[1]) : null;
+    switch (section) {
+      case 'datasets':
+        return <DatasetsView datasetId={id} query={route.query} />;
+      case 'models':
+        return <ModelsView />;
+      case 'runs':
+        return id !== null && Number.isInteger(id) ? <FailuresView runId={id} query={route.query} /> : <RunsView />;
+      case 'jobs':
+        return <JobsView />;
+      default:
+        return (
+          <div className="page">
+            <p>
+              Unknown page. <a href={format(['datasets'])}>Go to datasets</a>
+            </p>
+          </div>
+        );
+    }
+  }, [section, route]);
+
+  useEffect(() => {
+    document.title = `FactorLab · ${NAV.find((n) => n.id === section)?.label ?? ''}`;
+  }, [section]);
+
+  return (
+    <div className="app">
+      <nav className="sidenav" aria-label="Main">
+        <div className="brand">
+          <span className="brand-mark">F</span>
+          <span className="brand-name">FactorLab</span>
+        </div>
+        {NAV.map((n) => (
+          <a key={n.id} href={format([n.id])} className={`nav-item${section === n.id ? ' active' : ''}`} data-testid={`nav-${n.id}`} aria-current={section === n.id ? 'page' : undefined}>
+            <span className="nav-icon" aria-hidden="true">
+              {n.icon}
+            </span>
+            <span className="nav-label">{n.label}</span>
+            {n.id === 'jobs' && running ? <span className="nav-count">{running}</span> : null}
+            {n.id === 'datasets' && info ? <span className="nav-count dim">{info.counts.datasets}</span> : null}
+            {n.id === 'models' && info ? <span className="nav-count dim">{info.counts.models}</span> : null}
+            {n.id === 'runs' && info ? <span className="nav-count dim">{info.counts.runs}</span> : null}
+          </a>
+        ))}
+      </nav>
+      <main className="main">{view}</main>
+      <StatusBar />
+      <Toasts />
+    </div>
+  );
+}
