@@ -177,6 +177,9 @@ export interface RunDetail extends RunSummary {
   perClass: ClassAccuracy[];
   confusions: ConfusionPair[];
   unmappedClasses: string[];
+  /** Images the run could not read (corrupt, truncated ...), with the reason; the run went on. */
+  numErrors: number;
+  errors: { imageId: number; relPath: string; reason: string }[];
 }
 
 export interface FailureRow {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Lab } from '../../electron/core/lab.ts';
 import { createHandlers, type Handlers } from '../../electron/core/api/handlers.ts';
 import { dispatch } from '../../electron/core/api/dispatch.ts';
@@ -27,6 +28,9 @@ beforeAll(async () => {
   lab = Lab.open(join(tmp.path, 'lab'));
   h = createHandlers(lab);
   const { root, labels } = await makeTinyDataset(tmp.path, 20);
+  // A JPEG cut short: its header reads at import, its pixels fail at run time.
+  const whole = readFileSync(join(root, 'alpha', '0.jpg'));
+  writeFileSync(join(root, 'alpha', 'truncated.jpg'), whole.subarray(0, Math.floor(whole.length * 0.8)));
   const { jobId } = await call('datasets.import', { root });
   const job = await lab.jobs.wait(jobId);
   expect(job.status).toBe('done');
@@ -45,10 +49,13 @@ describe('run a classifier over a dataset', () => {
     const started = await call('runs.start', { modelId, datasetId });
     expect(started.reused).toBe(false);
     const job = await lab.jobs.wait(started.jobId!);
-    expect(job).toMatchObject({ status: 'done', done: 100, total: 100 });
+    expect(job).toMatchObject({ status: 'done', done: 101, total: 101 });
     runId = started.runId;
     const s = await call('runs.summary', { runId });
-    expect(s).toMatchObject({ status: 'done', numImages: 100, numDone: 100, numScored: 100, provider: 'cpu' });
+    expect(s).toMatchObject({ status: 'done', numImages: 101, numDone: 101, numScored: 100, provider: 'cpu', numErrors: 1 });
+    expect(s.errors[0].relPath).toBe(join('alpha', 'truncated.jpg'));
+    expect(s.errors[0].reason).toMatch(/truncated|premature|corrupt|end of/i);
+    expect(s.modelClasses).toEqual(['alpha', 'bravo', 'charlie', 'delta', 'echo']);
     expect(s.unmappedClasses).toEqual([]);
     expect(s.perClass.map((c) => c.total)).toEqual([20, 20, 20, 20, 20]);
     expect(s.accuracy).toBeCloseTo(s.numCorrect / 100, 12);
@@ -62,7 +69,9 @@ describe('run a classifier over a dataset', () => {
     const C = manifest.head.num_classes;
     const D = manifest.head.feature_dim;
     const batches = lab.db.prepare(`SELECT batch_idx, features_blob, rows FROM run_batches WHERE run_id = ? ORDER BY batch_idx`).all(runId) as { batch_idx: number; features_blob: string; rows: number }[];
-    expect(batches.map((b) => b.rows)).toEqual([32, 32, 32, 4]);
+    // 101 images in batches of 32; the unreadable one is left out of its batch's feature matrix.
+    expect(batches).toHaveLength(4);
+    expect(batches.reduce((n, b) => n + b.rows, 0)).toBe(100);
     const b = batches[1];
     const feats = lab.blobs.getFloat32(b.features_blob);
     expect(feats.length).toBe(b.rows * D);

@@ -84,7 +84,15 @@ export function runDetail(db: Db, runId: number): RunDetail {
   const classes = db.prepare(`SELECT idx, name, wnid FROM dataset_classes WHERE dataset_id = ?`).all(datasetId) as { idx: number; name: string; wnid: string | null }[];
   const used = new Set((db.prepare(`SELECT DISTINCT class_idx FROM images WHERE dataset_id = ?`).all(datasetId) as { class_idx: number }[]).map((r) => r.class_idx));
   const { unmapped } = mapClasses(classes.filter((c) => used.has(c.idx)), labels);
-  return { ...toSummary(row), modelClasses: labels.map((l) => l.name), perClass, confusions, unmappedClasses: unmapped };
+  const errors = (
+    db.prepare(`SELECT e.image_id, i.rel_path, e.reason FROM run_errors e JOIN images i ON i.id = e.image_id WHERE e.run_id = ? ORDER BY i.rel_path LIMIT 200`).all(runId) as {
+      image_id: number;
+      rel_path: string;
+      reason: string;
+    }[]
+  ).map((e) => ({ imageId: e.image_id, relPath: e.rel_path, reason: e.reason }));
+  const numErrors = (db.prepare(`SELECT COUNT(*) AS n FROM run_errors WHERE run_id = ?`).get(runId) as { n: number }).n;
+  return { ...toSummary(row), numErrors, errors, modelClasses: labels.map((l) => l.name), perClass, confusions, unmappedClasses: unmapped };
 }
 
 export function runFailures(db: Db, p: Params<'runs.failures'>): Page<FailureRow> {

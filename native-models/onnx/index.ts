@@ -1,0 +1,2 @@
+export * from './proto.ts';
+export * from './model.ts';
