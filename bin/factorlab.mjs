@@ -10,8 +10,9 @@ if (!node) {
   process.exit(1);
 }
 if (node === process.execPath) {
-  await import('../electron/cli.ts');
+  const { main } = await import('../electron/cli.ts');
+  process.exitCode = await main(process.argv.slice(2));
 } else {
-  const r = spawnSync(node, [join(ROOT, 'electron', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit', env: envWithNode(node) });
+  const r = spawnSync(node, [join(ROOT, 'bin', 'factorlab.mjs'), ...process.argv.slice(2)], { stdio: 'inherit', env: envWithNode(node) });
   process.exit(r.status ?? 1);
 }

@@ -1,12 +1,13 @@
 // Builds the renderer when it is stale, makes a temp lab with a small dataset (good images plus
 // broken files for the skipped report), starts `factorlab serve` on it and hands the URL to the
 // tests through the environment. Returns the teardown.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { makeE2eData, type E2eData } from './e2e-data.ts';
+import { startServer, stopServer } from './serve.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -30,44 +31,6 @@ function buildRendererIfStale(): void {
   if (r.status !== 0) throw new Error('e2e setup: building the renderer failed');
 }
 
-function startServer(labDir: string, logFile: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(root, 'electron', 'cli.ts'), 'serve', '--lab', labDir, '--port', '0', '--print-url-json'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  const log = createWriteStream(logFile);
-  child.stderr!.pipe(log);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`e2e setup: \`factorlab serve\` printed no URL within 60 s (log: ${logFile})`));
-    }, 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      out += chunk.toString('utf8');
-      for (const line of out.split('\n')) {
-        if (!line.trim().startsWith('{')) continue;
-        try {
-          const msg = JSON.parse(line) as { url?: unknown };
-          if (typeof msg.url === 'string') {
-            clearTimeout(timer);
-            resolve({ url: msg.url, child });
-            return;
-          }
-        } catch {
-          /* an unfinished line */
-        }
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`e2e setup: \`factorlab serve\` exited (${signal ?? code}) before printing its URL; see ${logFile}`));
-    });
-  });
-}
-
 export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!process.env.FACTORLAB_E2E_NO_BUILD) buildRendererIfStale();
   const results = join(root, 'test-results');
@@ -79,13 +42,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.FACTORLAB_E2E_DATA = JSON.stringify(data);
 
   return async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopServer(child);
     if (!process.env.FACTORLAB_E2E_KEEP) tmp.remove();
     else console.log(`e2e lab kept at ${tmp.path}`);
   };

@@ -168,6 +168,10 @@ test('filters failures by true class, by confusion pair and by confidence', asyn
   const failures = Number((await page.getByTestId('run-failure-count').innerText()).replace(/,/g, ''));
   test.skip(failures < 2, 'nothing to filter');
 
+  // The predicted-class filter offers every class of the model (5), predicted in this run or not.
+  const predList = await page.getByTestId('filter-pred').getAttribute('list');
+  await expect(page.locator(`datalist[id="${predList}"] option`)).toHaveCount(5);
+
   // `/` focuses the true-class filter; type a class that has failures.
   const pair = page.getByTestId('confusion-pair').first();
   const [trueName] = (await pair.locator('.barlist-name').innerText()).split('→').map((s) => s.trim());

@@ -26,9 +26,10 @@ export function toApiError(err: unknown, method: Method | null): ApiError {
     if (typeof coded.code === 'string' && API_CODES.includes(coded.code)) {
       return new ApiError(coded.code as ErrorCode, stripIpcPrefix(err.message), method);
     }
-    // Electron's ipcRenderer.invoke wraps errors as "Error invoking remote method 'x': Error: msg".
+    // The preload rejects with `new Error("<code>: <message>")` (contextBridge carries the message
+    // only). Older bridges wrapped it: "Error invoking remote method 'x': Error: <code>: <message>".
     const msg = stripIpcPrefix(err.message);
-    const m = /^(invalid_params|not_found|bad_input|internal)\s*[:\]-]\s*(.*)$/s.exec(msg);
+    const m = CODED_MESSAGE.exec(msg);
     if (m) return new ApiError(m[1] as ErrorCode, m[2], method);
     return new ApiError('internal', msg, method);
   }
@@ -43,8 +44,13 @@ function isErrorShape(v: unknown): v is ApiErrorShape {
   );
 }
 
+/** `"<code>: <message>"`, the preload's rejection message. */
+const CODED_MESSAGE = new RegExp(`^(${API_CODES.join('|')}): ([\\s\\S]*)$`);
+
 function stripIpcPrefix(message: string): string {
-  return message.replace(/^Error invoking remote method '[^']*':\s*/, '').replace(/^(\w*Error):\s*/, '');
+  return message
+    .replace(/^Error invoking remote method '[^']*':\s*/, '')
+    .replace(/^(Uncaught\s+)?(\w*Error):\s*/, '');
 }
 
 const CODE_LABEL: Record<ErrorCode, string> = {

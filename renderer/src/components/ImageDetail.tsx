@@ -12,19 +12,15 @@ interface Props<T> {
   list: PagedList<T>;
   index: number;
   idOf: (item: T) => number;
+  /** With a run, the detail carries that run's prediction (top-5, true class in the model's numbering). */
   runId?: number;
-  /**
-   * The true class in the model's label space (FailureRow.trueClass). ImageDetail.classIdx is the
-   * dataset's index, which is a different numbering; without this, top-5 entries are matched by name.
-   */
-  trueModelClass?: (item: T) => number | null;
   onIndex: (index: number) => void;
   onClose: () => void;
 }
 
-export function ImageDetailView<T>({ list, index, idOf, runId, trueModelClass, onIndex, onClose }: Props<T>) {
+export function ImageDetailView<T>({ list, index, idOf, runId, onIndex, onClose }: Props<T>) {
   const { client } = useLab();
-  const [detail, setDetail] = useState<{ index: number; data: Detail; trueIdx: number | null } | null>(null);
+  const [detail, setDetail] = useState<{ index: number; data: Detail } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [imgError, setImgError] = useState(false);
   const dialogRef = useRef<HTMLDivElement>(null);
@@ -40,7 +36,7 @@ export function ImageDetailView<T>({ list, index, idOf, runId, trueModelClass, o
       if (item === undefined) throw new Error(`item ${index + 1} of the list is not available`);
       const data = await client.call('images.detail', { imageId: idOf(item), runId });
       if (!live) return;
-      setDetail({ index, data, trueIdx: trueModelClass ? trueModelClass(item) : null });
+      setDetail({ index, data });
       // Warm the cache for the neighbours so that stepping is instant.
       for (const n of [index + 1, index - 1]) {
         const other = list.get(n);
@@ -85,8 +81,9 @@ export function ImageDetailView<T>({ list, index, idOf, runId, trueModelClass, o
   const stale = detail !== null && detail.index !== index;
   const pred = d?.prediction;
   const top1 = pred?.top5[0];
-  const isTrue = (classIdx: number, name: string) =>
-    detail?.trueIdx !== null && detail?.trueIdx !== undefined ? classIdx === detail.trueIdx : !!d?.className && name.toLowerCase() === d.className.toLowerCase();
+  // prediction.trueClass is in the model's numbering, like the top-5 (d.classIdx is the dataset's).
+  const trueClass = pred?.trueClass ?? null;
+  const isTrue = (classIdx: number) => trueClass !== null && classIdx === trueClass;
 
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
@@ -155,12 +152,12 @@ export function ImageDetailView<T>({ list, index, idOf, runId, trueModelClass, o
                     <h3 className="section-title">Top-5 (run #{pred.runId})</h3>
                     <ol className="top5" data-testid="detail-top5">
                       {pred.top5.map((t) => (
-                        <li key={t.classIdx} className={isTrue(t.classIdx, t.name) ? 'is-true' : ''}>
+                        <li key={t.classIdx} className={isTrue(t.classIdx) ? 'is-true' : ''}>
                           <span className="top5-name" title={`class ${t.classIdx}`}>
                             {t.name}
-                            {isTrue(t.classIdx, t.name) ? <span className="tag">true</span> : null}
+                            {isTrue(t.classIdx) ? <span className="tag">true</span> : null}
                           </span>
-                          <Bar value={t.prob} tone={isTrue(t.classIdx, t.name) ? 'good' : 'accent'} />
+                          <Bar value={t.prob} tone={isTrue(t.classIdx) ? 'good' : 'accent'} />
                           <span className="top5-prob">{pct(t.prob)}</span>
                         </li>
                       ))}

@@ -238,12 +238,8 @@ function ConfidenceInput({ label, value, onChange, testId }: { label: string; va
 function FailureGrid({ run, filters, setFilters }: { run: RunDetail; filters: Filters; setFilters: (f: Partial<Filters>) => void }) {
   const { client } = useLab();
   const trueOptions = useMemo<ClassOption[]>(() => run.perClass.map((c) => ({ idx: c.classIdx, name: c.name })).sort((a, b) => a.name.localeCompare(b.name)), [run.perClass]);
-  const predOptions = useMemo<ClassOption[]>(() => {
-    const m = new Map<number, string>();
-    for (const c of run.perClass) m.set(c.classIdx, c.name);
-    for (const p of run.confusions) m.set(p.predClass, p.predName);
-    return [...m.entries()].map(([idx, name]) => ({ idx, name })).sort((a, b) => a.name.localeCompare(b.name));
-  }, [run.perClass, run.confusions]);
+  // Any of the model's classes can be a prediction, so the filter offers all of them.
+  const predOptions = useMemo<ClassOption[]>(() => run.modelClasses.map((name, idx) => ({ idx, name })).sort((a, b) => a.name.localeCompare(b.name)), [run.modelClasses]);
 
   const params = {
     runId: run.id,
@@ -355,7 +351,7 @@ function FailureGrid({ run, filters, setFilters }: { run: RunDetail; filters: Fi
         )}
       />
       {open !== null && list.total !== null && open < list.total ? (
-        <ImageDetailView list={list} index={open} idOf={(f) => f.imageId} trueModelClass={(f) => f.trueClass} runId={run.id} onIndex={step} onClose={close} />
+        <ImageDetailView list={list} index={open} idOf={(f) => f.imageId} runId={run.id} onIndex={step} onClose={close} />
       ) : null}
       {list.total === null && !list.error ? <div className="loading">Loading failures…</div> : null}
       {list.total === 0 && !anyFilter && run.status === 'done' && failures > 0 ? <Empty title="The server reported failures but listed none" /> : null}
