@@ -89,7 +89,7 @@ const commands: Record<string, Command> = {
   demo: {
     summary: 'the main job on the embedded ShapeWorld demo: generate images, import, run the ShapeWorld classifier, report accuracy, failures and per-factor error ratios',
     usage: 'factorlab demo [--lab DIR] [--images N] [--seed S] [--provider auto|cpu|cuda|webgpu] [--json]',
-    options: { ...jsonOption, lab: { type: 'string', default: process.env.FACTORLAB_LAB ?? 'factorlab-demo' }, images: { type: 'string', default: '1000' }, seed: { type: 'string', default: '3' }, provider: { type: 'string' } },
+    options: { ...jsonOption, lab: { type: 'string', default: process.env.FACTORLAB_LAB ?? 'factorlab-demo' }, images: { type: 'string', default: '2000' }, seed: { type: 'string', default: '3' }, provider: { type: 'string' } },
     async run(v) {
       const count = Number(v.images);
       const seed = Number(v.seed);

@@ -94,6 +94,7 @@ export async function runClassifier(
   const classifier = await openClassifier(model.dir, { provider: params.provider ?? 'auto' });
   onProvider?.(classifier.provider, classifier.fallbacks);
   db.prepare(`UPDATE runs SET status = 'running', provider = ? WHERE id = ?`).run(classifier.provider, run.id);
+  progress(done, images.length, `running on ${classifier.provider}`);
   const [h, w] = manifest.preprocess.crop;
   const perImage = 3 * h * w;
   const C = manifest.head.num_classes;

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { factorlab } from '../helpers/cli.ts';
+
+describe('factorlab demo (ShapeWorld)', () => {
+  it('generates, imports, runs the ShapeWorld classifier and reports per-factor error ratios; a second run reuses everything', () => {
+    const tmp = tempDir();
+    try {
+      const lab = join(tmp.path, 'demo');
+      const r = factorlab(['demo', '--lab', lab, '--images', '200', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.run).toMatchObject({ numImages: 200, numDone: 200, numScored: 200, status: 'done', modelName: 'shapeworld-cnn' });
+      expect(out.run.accuracy).toBeCloseTo(out.run.numCorrect / 200, 12);
+      expect(out.reused).toBe(false);
+      // The world's planted bias: the classifier is right far more often on usual backgrounds.
+      expect(out.accuracyUsualBackground).toBeGreaterThan(out.accuracyUncommonBackground + 0.2);
+      const background = out.errorRatios.factors.find((f: { factor: string }) => f.factor === 'background');
+      expect(background.count).toBeGreaterThan(0);
+      expect(background.errorRatio).toBeGreaterThan(1);
+      expect(out.errorRatios.factors).toHaveLength(16);
+      const again = JSON.parse(factorlab(['demo', '--lab', lab, '--images', '200', '--json']).stdout);
+      expect(again.reused).toBe(true);
+      expect(again.run.id).toBe(out.run.id);
+      expect(again.seconds.generate).toBe(0);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('refuses a nonsensical image count', () => {
+    const r = factorlab(['demo', '--images', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--images');
+  });
+});
