@@ -179,15 +179,21 @@ const commands: Record<string, Command> = {
   },
   'model add': {
     summary: 'add a classifier from a bare .onnx (the head is found in the graph) or register a model package folder',
-    usage: 'factorlab model add --kind classifier (--onnx FILE | --package DIR) [--preset imagenet|clip|none] [--labels FILE] [--name NAME] [--lab DIR] [--json]',
-    options: { ...labOption, ...jsonOption, kind: { type: 'string', default: 'classifier' }, onnx: { type: 'string' }, package: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, labels: { type: 'string' }, name: { type: 'string' } },
+    usage: 'factorlab model add --kind classifier (--onnx FILE | --package DIR) [--preset imagenet|clip|none] [--preprocess FILE.json] [--labels FILE] [--name NAME] [--lab DIR] [--json]\n  --preprocess: a timm pretrained config (or Hugging Face config.json) or a FactorLab preprocess spec; overrides the preset',
+    options: { ...labOption, ...jsonOption, kind: { type: 'string', default: 'classifier' }, onnx: { type: 'string' }, package: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, preprocess: { type: 'string' }, labels: { type: 'string' }, name: { type: 'string' } },
     async run(v) {
       if (v.kind !== 'classifier') throw new UsageError(`--kind ${String(v.kind)} is not supported yet: only classifier`);
       const source = (v.onnx ?? v.package) as string | undefined;
       if (!source) throw new UsageError('--onnx FILE or --package DIR is required');
       const { lab, handlers } = openLab(v);
       try {
-        const m = await call(handlers, 'models.add', { onnx: source, preset: v.preset as 'imagenet', labels: v.labels as string | undefined, name: v.name as string | undefined });
+        const m = await call(handlers, 'models.add', {
+          onnx: source,
+          preset: v.preset as 'imagenet',
+          labels: v.labels as string | undefined,
+          name: v.name as string | undefined,
+          preprocess: v.preprocess as string | undefined,
+        });
         print(Boolean(v.json), m, () => `model ${m.id} "${m.name}": ${m.numClasses} classes, features ${m.featureDim}, input ${JSON.stringify(m.inputShape)}, preset ${m.preset}\n  package: ${m.dir}`);
         return 0;
       } finally {

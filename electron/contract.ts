@@ -29,6 +29,8 @@ export const paramsSchemas = {
     name: z.string().min(1).optional(),
     preset: Preset.default('imagenet'),
     labels: z.string().min(1).optional(),
+    /** A JSON file: FactorLab's preprocess spec or a timm pretrained config; overrides the preset. */
+    preprocess: z.string().min(1).optional(),
   }),
   'runs.list': z.object({ datasetId: id.optional() }),
   'runs.start': z.object({ modelId: id, datasetId: id, provider: Provider.optional() }),

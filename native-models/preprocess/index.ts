@@ -1,2 +1,3 @@
 export * from './spec.ts';
 export * from './decode.ts';
+export * from './preprocess-file.ts';

@@ -7,7 +7,7 @@ import { DatasetInputError } from '../datasets/import-dataset.ts';
 export function toApiError(err: unknown): ApiErrorShape {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof NotFoundError || err instanceof JobNotFoundError) return { code: 'not_found', message };
-  if (err instanceof BadInputError || err instanceof DatasetInputError || isNamed(err, ['ModelPackageError', 'ImageDecodeError', 'OnnxFormatError'])) {
+  if (err instanceof BadInputError || err instanceof DatasetInputError || isNamed(err, ['ModelPackageError', 'ImageDecodeError', 'OnnxFormatError', 'ClassifierInspectError', 'LabelsError', 'PreprocessFileError'])) {
     return { code: 'bad_input', message };
   }
   return { code: 'internal', message };

@@ -4,6 +4,7 @@ import type { Db } from '../store/database.ts';
 import type { ModelSummary } from '../../contract.ts';
 import { createClassifierPackage } from '../../../native-models/classifier/index.ts';
 import { loadModelPackage, type ClassifierManifest } from '../../../native-models/manifest/index.ts';
+import { readPreprocessFile } from '../../../native-models/preprocess/index.ts';
 import { NotFoundError } from '../errors.ts';
 
 interface ModelRow {
@@ -59,7 +60,7 @@ export async function registerPackage(db: Db, dir: string, name?: string): Promi
 export async function addClassifierFromOnnx(
   db: Db,
   labDir: string,
-  p: { onnx: string; name?: string; preset: 'imagenet' | 'clip' | 'none'; labels?: string },
+  p: { onnx: string; name?: string; preset: 'imagenet' | 'clip' | 'none'; labels?: string; preprocess?: string },
 ): Promise<ModelSummary> {
   const onnx = resolve(p.onnx);
   if (!existsSync(onnx)) throw new Error(`ONNX file not found: ${onnx}`);
@@ -69,6 +70,7 @@ export async function addClassifierFromOnnx(
   mkdirSync(modelsDir, { recursive: true });
   let outDir = join(modelsDir, slug);
   for (let i = 2; existsSync(outDir); i++) outDir = join(modelsDir, `${slug}-${i}`);
-  await createClassifierPackage({ onnxPath: onnx, outDir, name, preset: p.preset, labelsPath: p.labels ? resolve(p.labels) : undefined });
+  const preprocess = p.preprocess ? readPreprocessFile(resolve(p.preprocess)) : undefined;
+  await createClassifierPackage({ onnxPath: onnx, outDir, name, preset: p.preset, labelsPath: p.labels ? resolve(p.labels) : undefined, preprocess });
   return registerPackage(db, outDir, name);
 }

@@ -72,6 +72,7 @@ function AddModelForm({ onDone }: { onDone?: () => void }) {
   const [name, setName] = useState('');
   const [preset, setPreset] = useState<Preset>('imagenet');
   const [labels, setLabels] = useState('');
+  const [preprocess, setPreprocess] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -85,12 +86,14 @@ function AddModelForm({ onDone }: { onDone?: () => void }) {
         name: name.trim() || undefined,
         preset,
         labels: labels.trim() || undefined,
+        preprocess: preprocess.trim() || undefined,
       });
       notify('success', `Added model ${m.name} (${m.numClasses} classes, feature dim ${m.featureDim})`);
       bump('models', 'lab');
       setOnnx('');
       setName('');
       setLabels('');
+      setPreprocess('');
       onDone?.();
     } catch (err) {
       setError(err);
@@ -118,6 +121,9 @@ function AddModelForm({ onDone }: { onDone?: () => void }) {
         </Field>
         <Field label="Labels file (optional)" hint="Class names, one per line, in logit order">
           <input value={labels} onChange={(e) => setLabels(e.target.value)} placeholder="/models/labels.txt" data-testid="model-labels" spellCheck={false} />
+        </Field>
+        <Field label="Preprocessing file (optional)" hint="A timm pretrained config / config.json, or a FactorLab spec; overrides the preset">
+          <input value={preprocess} onChange={(e) => setPreprocess(e.target.value)} placeholder="/models/config.json" data-testid="model-preprocess" spellCheck={false} />
         </Field>
       </div>
       <ErrorBox error={error} testId="add-model-error" />
