@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { openDatabase, schemaVersion, SchemaTooNewError } from '../../../electron/core/store/database.ts';
 import { migrations } from '../../../electron/core/store/migrations.ts';
 import { BlobStore } from '../../../electron/core/store/blob-store.ts';
@@ -24,6 +25,28 @@ describe('lab database', () => {
     const again = openDatabase(join(d.path, 'lab.db'));
     expect(schemaVersion(again)).toBe(migrations.length);
     again.close();
+  });
+
+  it('lets several processes open a new lab at the same moment (migrations run once)', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const file = join(d.path, 'lab.db');
+    const script = `import { openDatabase, schemaVersion } from ${JSON.stringify(new URL('../../../electron/core/store/database.ts', import.meta.url).pathname)};
+const db = openDatabase(process.argv[1]); console.log(schemaVersion(db)); db.close();`;
+    const runs = Array.from({ length: 4 }, () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, file]);
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c) => (out += c));
+        child.stderr.on('data', (c) => (err += c));
+        child.on('exit', (code) => resolve({ code, out, err }));
+      }),
+    );
+    for (const r of await Promise.all(runs)) {
+      expect(r.code, r.err).toBe(0);
+      expect(r.out.trim()).toBe(String(migrations.length));
+    }
   });
 
   it('refuses a lab written by a newer schema instead of damaging it', () => {
