@@ -158,7 +158,8 @@ export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
           if (live.controller.signal.aborted) throw new JobCancelledError();
           live.rate.add(done);
           const now = Date.now();
-          if (now - live.lastPersist >= PERSIST_EVERY_MS || done === total) {
+          // Counts are throttled; a new message (a phase change) is stored at once.
+          if (now - live.lastPersist >= PERSIST_EVERY_MS || done === total || message !== undefined) {
             live.lastPersist = now;
             this.update(jobId, { done, total, ...(message !== undefined ? { message } : {}) });
           }
