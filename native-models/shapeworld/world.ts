@@ -5,26 +5,10 @@
  */
 import classesJson from '../../resources/shapeworld/classes.json' with { type: 'json' };
 import backgroundsJson from '../../resources/shapeworld/backgrounds.json' with { type: 'json' };
+import { IMAGENET_X_FACTORS } from '../imagenet-x-factors.ts';
 
 /** The 16 ImageNet-X factors, in the order of the ImageNet-X annotation files. */
-export const FACTORS = [
-  'pose',
-  'background',
-  'pattern',
-  'color',
-  'smaller',
-  'shape',
-  'partial_view',
-  'subcategory',
-  'texture',
-  'larger',
-  'darker',
-  'object_blocking',
-  'person_blocking',
-  'style',
-  'brighter',
-  'multiple_objects',
-] as const;
+export const FACTORS = IMAGENET_X_FACTORS;
 export type FactorName = (typeof FACTORS)[number];
 /** Factors other than background: sampled at a per-split rate. */
 export type VisualFactor = Exclude<FactorName, 'background'>;

@@ -1,24 +1,4 @@
-/** The ImageNet-X factors in the toolkit's order. */
-export const IMAGENET_X_FACTORS = [
-  'pose',
-  'background',
-  'pattern',
-  'color',
-  'smaller',
-  'shape',
-  'partial_view',
-  'subcategory',
-  'texture',
-  'larger',
-  'darker',
-  'object_blocking',
-  'person_blocking',
-  'style',
-  'brighter',
-  'multiple_objects',
-] as const;
-
-export type ImageNetXFactor = (typeof IMAGENET_X_FACTORS)[number];
+import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
 
 export interface FactorErrorRatio {
   factor: string;
