@@ -285,6 +285,27 @@ const commands: Record<string, Command> = {
       return result.images.some((r) => !r.error) ? 0 : 1;
     },
   },
+  'clip tokenize': {
+    summary: "token ids of texts with CLIP's byte-pair encoding (start and end tokens, unpadded)",
+    usage: 'factorlab clip tokenize --text T [--text T ...] [--vocab FILE.txt.gz | --vocab vocab.json --merges merges.txt | --tokenizer tokenizer.json] [--json]',
+    options: { ...jsonOption, text: { type: 'string', multiple: true }, vocab: { type: 'string' }, merges: { type: 'string' }, tokenizer: { type: 'string' } },
+    async run(v) {
+      const texts = (v.text as string[] | undefined) ?? [];
+      if (texts.length === 0) throw new UsageError('give at least one --text');
+      const { ClipTokenizer } = await import('../native-models/clip/tokenizer/index.ts');
+      const vocab = v.vocab as string | undefined;
+      const tok = v.tokenizer
+        ? ClipTokenizer.fromTokenizerJson(resolve(String(v.tokenizer)))
+        : vocab && v.merges
+          ? ClipTokenizer.fromVocabMerges(resolve(vocab), resolve(String(v.merges)))
+          : vocab
+            ? ClipTokenizer.fromBpeGz(resolve(vocab))
+            : ClipTokenizer.default();
+      const ids = texts.map((t) => tok.encode(t));
+      print(Boolean(v.json), { ids }, () => ids.map((row, i) => `${JSON.stringify(texts[i])}: ${row.join(' ')}`).join('\n'));
+      return 0;
+    },
+  },
   jobs: {
     summary: 'list recent jobs of a lab',
     usage: 'factorlab jobs [--lab DIR] [--json]',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { makeTinyDataset, TINY_MODEL } from '../helpers/tiny-dataset.ts';
 import { factorlab, factorlabAsync } from '../helpers/cli.ts';
@@ -70,6 +71,17 @@ describe('factorlab CLI', () => {
     const first = out.images[0];
     expect(first.top5).toHaveLength(5);
     expect(first.top5.reduce((a: number, t: { prob: number }) => a + t.prob, 0)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('factorlab clip tokenize', () => {
+  it("prints the reference tokenizer's ids for golden strings", () => {
+    const golden = JSON.parse(readFileSync(new URL('../fixtures/clip/tokenizer_golden_sample.json', import.meta.url), 'utf8'));
+    const cases = (golden.cases as { text: string; ids: number[] }[]).slice(0, 5);
+    expect(cases.length).toBe(5);
+    const r = factorlab(['clip', 'tokenize', ...cases.flatMap((c) => ['--text', c.text]), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).ids).toEqual(cases.map((c) => c.ids));
   });
 });
 
