@@ -306,6 +306,114 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  'imagenetx import': {
+    summary: 'import ImageNet-X annotations (official jsonl) as an annotation source, with the prototypical list and the metaclass mapping',
+    usage:
+      'factorlab imagenetx import --file F.jsonl [--source NAME] [--prototypical prototypical_paths.csv] [--metaclasses imagenet_1k_classes_to_100_metaclasses.csv] [--kind imagenet-x-file|ground-truth|annotator|consensus] [--lab DIR] [--json]\n' +
+      '  A file named *_top_factor.jsonl must mark exactly one factor per line (recorded as the top factor).\n' +
+      '  Bad lines are reported as file:line and skipped, the rest is imported: exit 3. Nothing valid, or bad input: exit 2.',
+    options: { ...labOption, ...jsonOption, file: { type: 'string' }, source: { type: 'string' }, prototypical: { type: 'string' }, metaclasses: { type: 'string' }, kind: { type: 'string', default: 'imagenet-x-file' } },
+    async run(v) {
+      if (!v.file) throw new UsageError('--file is required');
+      const kinds = ['imagenet-x-file', 'ground-truth', 'annotator', 'consensus'] as const;
+      const kind = kinds.find((k) => k === v.kind);
+      if (!kind) throw new UsageError(`--kind must be one of ${kinds.join(', ')}, got ${String(v.kind)}`);
+      const { lab, handlers } = openLab(v);
+      try {
+        const r = await call(handlers, 'annotations.import', {
+          file: String(v.file),
+          source: v.source as string | undefined,
+          kind,
+          prototypical: v.prototypical as string | undefined,
+          metaclasses: v.metaclasses as string | undefined,
+        });
+        for (const e of r.errors.slice(0, 50)) process.stderr.write(`${e.file}:${e.line}: ${e.reason}\n`);
+        if (r.errors.length > 50) process.stderr.write(`... and ${r.errors.length - 50} more bad lines (see --json)\n`);
+        const s = r.source;
+        print(Boolean(v.json), r, () =>
+          [
+            `annotation source ${s.id} "${s.name}" (${s.kind}): ${s.numAnnotations} annotations imported from ${r.lines} lines, ${r.errors.length} bad lines skipped`,
+            `  ${s.numMatchedImages} match an image of the lab by file name; ${s.numPrototypes} prototypical images excluded from analysis by default`,
+            ...(r.metaclasses !== null ? [`  metaclass mapping stored for ${r.metaclasses} classes`] : []),
+          ].join('\n'),
+        );
+        return r.errors.length ? 3 : 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'imagenetx metaclasses': {
+    summary: "store the lab's class-to-metaclass mapping (imagenet_1k_classes_to_100_metaclasses.csv) for --error-type metaclass",
+    usage: 'factorlab imagenetx metaclasses --file imagenet_1k_classes_to_100_metaclasses.csv [--lab DIR] [--json]\n  wnid,name,metaclass; row i is class i. Replaces the mapping stored before.',
+    options: { ...labOption, ...jsonOption, file: { type: 'string' } },
+    async run(v) {
+      if (!v.file) throw new UsageError('--file is required');
+      const { lab, handlers } = openLab(v);
+      try {
+        const r = await call(handlers, 'annotations.metaclasses', { file: String(v.file) });
+        print(Boolean(v.json), r, () => `metaclass mapping stored for ${r.classes} classes`);
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'imagenetx export': {
+    summary: "export an annotation source to ImageNet-X jsonl (the imported file's key order and layout)",
+    usage: 'factorlab imagenetx export --source ID|NAME --out F.jsonl [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption, source: { type: 'string' }, out: { type: 'string' } },
+    async run(v) {
+      if (!v.source || !v.out) throw new UsageError('--source and --out are required');
+      const { lab, handlers } = openLab(v);
+      try {
+        const sourceId = resolveRef(await call(handlers, 'annotations.sources', {}), String(v.source), 'annotation source');
+        const r = await call(handlers, 'annotations.export', { sourceId, out: String(v.out) });
+        print(Boolean(v.json), r, () => `${r.lines} annotations written to ${r.path}`);
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'imagenetx report': {
+    summary: 'per-factor accuracy and error ratio (ImageNet-X definition) of a model run against an annotation source, with 95% Wilson intervals',
+    usage:
+      'factorlab imagenetx report --run ID --source ID|NAME [--error-type class|metaclass] [--keep-prototypes] [--lab DIR] [--json]\n' +
+      '  Predictions are matched to annotations by file name; unannotated and (by default) prototypical images are dropped.\n' +
+      '  error ratio = (1 - accuracy_f) / (1 - average); its interval is the accuracy interval mapped through that formula.',
+    options: { ...labOption, ...jsonOption, run: { type: 'string' }, source: { type: 'string' }, 'error-type': { type: 'string', default: 'class' }, 'keep-prototypes': { type: 'boolean', default: false } },
+    async run(v) {
+      if (!v.run || !v.source) throw new UsageError('--run and --source are required');
+      const errorType = v['error-type'];
+      if (errorType !== 'class' && errorType !== 'metaclass') throw new UsageError(`--error-type must be class or metaclass, got ${String(errorType)}`);
+      const { lab, handlers } = openLab(v);
+      try {
+        const runs = await call(handlers, 'runs.list', {});
+        const runId = resolveRef(runs.map((r) => ({ id: r.id, name: `${r.modelName} on ${r.datasetName}` })), String(v.run), 'run');
+        const sourceId = resolveRef(await call(handlers, 'annotations.sources', {}), String(v.source), 'annotation source');
+        const r = await call(handlers, 'analysis.errorRatios', { runId, sourceId, errorType, keepPrototypes: Boolean(v['keep-prototypes']) });
+        const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+        const ci = (c: [number, number] | null, f: (x: number) => string) => (c ? `[${f(c[0])}, ${f(c[1])}]` : '');
+        const num = (x: number) => x.toFixed(2);
+        const sorted = [...r.factors].sort((a, b) => (b.errorRatio ?? -Infinity) - (a.errorRatio ?? -Infinity) || b.count - a.count);
+        print(Boolean(v.json), r, () =>
+          [
+            `run ${r.runId} against "${r.sourceName}", error type ${r.errorType}: ${r.images} images evaluated (${r.unannotated} without annotation, ${r.prototypesDropped} prototypical dropped)`,
+            `  average accuracy ${pct(r.average)} ${ci(r.averageCi, (x) => pct(x))}; worst factor ${r.worstFactor ?? 'n/a'} (accuracy ${pct(r.worstFactorAccuracy)})`,
+            `  ${'factor'.padEnd(17)} ${'count'.padStart(6)}  ${'accuracy [95% CI]'.padEnd(26)}  error ratio [95% CI]`,
+            ...sorted.map(
+              (f) =>
+                `  ${f.factor.padEnd(17)} ${String(f.count).padStart(6)}  ${`${pct(f.accuracy)} ${ci(f.accuracyCi, (x) => pct(x))}`.padEnd(26)}  ${f.errorRatio === null ? 'n/a' : `${num(f.errorRatio)} ${ci(f.errorRatioCi, num)}`}`,
+            ),
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
   jobs: {
     summary: 'list recent jobs of a lab',
     usage: 'factorlab jobs [--lab DIR] [--json]',

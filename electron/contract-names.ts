@@ -17,6 +17,11 @@ export const methodNames = [
   'jobs.list',
   'jobs.cancel',
   'jobs.resume',
+  'annotations.import',
+  'annotations.sources',
+  'annotations.metaclasses',
+  'annotations.export',
+  'analysis.errorRatios',
 ] as const;
 
 export type Method = (typeof methodNames)[number];

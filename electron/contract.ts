@@ -48,6 +48,29 @@ export const paramsSchemas = {
   'jobs.list': z.object({ limit: z.number().int().positive().max(1000).default(50) }),
   'jobs.cancel': z.object({ jobId: id }),
   'jobs.resume': z.object({ jobId: id }),
+  'annotations.import': z.object({
+    /** An ImageNet-X jsonl file (`imagenet_x_{val,train}_{top,multi}_factor.jsonl` or the same format). */
+    file: z.string().min(1),
+    /** Name of the new source; default the file's name without `.jsonl`. */
+    source: z.string().min(1).optional(),
+    kind: z.enum(['imagenet-x-file', 'ground-truth', 'annotator', 'consensus']).default('imagenet-x-file'),
+    /** One top factor per line; default: the file name ends in `_top_factor.jsonl`. */
+    top: z.boolean().optional(),
+    /** prototypical_paths.csv: these images are left out of the analysis by default. */
+    prototypical: z.string().min(1).optional(),
+    /** imagenet_1k_classes_to_100_metaclasses.csv, stored for the whole lab. */
+    metaclasses: z.string().min(1).optional(),
+  }),
+  'annotations.sources': z.object({}),
+  /** Stores (replaces) the lab's metaclass mapping on its own. */
+  'annotations.metaclasses': z.object({ file: z.string().min(1) }),
+  'annotations.export': z.object({ sourceId: id, out: z.string().min(1) }),
+  'analysis.errorRatios': z.object({
+    runId: id,
+    sourceId: id,
+    errorType: z.enum(['class', 'metaclass']).default('class'),
+    keepPrototypes: z.boolean().default(false),
+  }),
 } as const satisfies Record<Method, z.ZodType>;
 export type ParamsIn<M extends Method> = z.input<(typeof paramsSchemas)[M]>;
 export type Params<M extends Method> = z.output<(typeof paramsSchemas)[M]>;
@@ -231,6 +254,72 @@ export interface Results {
   'jobs.list': JobInfo[];
   'jobs.cancel': JobInfo;
   'jobs.resume': JobInfo;
+  'annotations.import': AnnotationImportResult;
+  'annotations.sources': AnnotationSourceInfo[];
+  'annotations.metaclasses': { classes: number };
+  'annotations.export': { path: string; lines: number };
+  'analysis.errorRatios': ImageNetXReport;
+}
+
+export type AnnotationSourceKind = 'imagenet-x-file' | 'ground-truth' | 'annotator' | 'consensus';
+
+export interface AnnotationSourceInfo {
+  id: number;
+  name: string;
+  kind: AnnotationSourceKind;
+  /** The file it was imported from, if any. */
+  origin: string | null;
+  numAnnotations: number;
+  /** Annotations whose file name is an image of some dataset in the lab. */
+  numMatchedImages: number;
+  numPrototypes: number;
+  createdAt: string;
+}
+
+export interface AnnotationImportResult {
+  source: AnnotationSourceInfo;
+  /** Non-blank lines read. */
+  lines: number;
+  /** Lines left out, with the reason. */
+  errors: { file: string; line: number; reason: string }[];
+  /** Classes in the metaclass mapping, when one was imported. */
+  metaclasses: number | null;
+}
+
+export type ImageNetXErrorType = 'class' | 'metaclass';
+
+export interface ImageNetXFactorStat {
+  factor: string;
+  count: number;
+  correct: number;
+  accuracy: number | null;
+  /** 95 % Wilson score interval. */
+  accuracyCi: [number, number] | null;
+  /** (1 - accuracy) / (1 - average); null when the factor has no image or average is 1. */
+  errorRatio: number | null;
+  /** The accuracy interval mapped through the error-ratio formula, average held fixed. */
+  errorRatioCi: [number, number] | null;
+}
+
+export interface ImageNetXReport {
+  runId: number;
+  sourceId: number;
+  sourceName: string;
+  errorType: ImageNetXErrorType;
+  /** The run's predictions; those without annotation and prototypical ones are dropped. */
+  predictions: number;
+  unannotated: number;
+  prototypesDropped: number;
+  /** Evaluated images (annotated, not prototypical). */
+  images: number;
+  correct: number;
+  average: number;
+  averageCi: [number, number] | null;
+  factors: ImageNetXFactorStat[];
+  /** The factor with the highest error ratio. */
+  worstFactor: string | null;
+  /** The toolkit's `worst_factor`: the lowest factor accuracy. */
+  worstFactorAccuracy: number | null;
 }
 
 export type ApiEvent = { type: 'job'; job: JobInfo } | { type: 'lab'; what: 'datasets' | 'models' | 'runs' };

@@ -7,6 +7,7 @@ import { openDatabase, type Db } from './store/database.ts';
 import { JobQueue } from './jobs/job-queue.ts';
 import { importDataset, type ImportParams } from './datasets/import-dataset.ts';
 import { runClassifier, type RunParams } from './runs/run-classifier.ts';
+import { linkAnnotationImages } from './imagenetx/annotations.ts';
 
 export type ProviderSetting = ProviderInfo['requested'];
 
@@ -47,6 +48,7 @@ export class Lab {
   private registerJobs(): void {
     this.jobs.register<ImportParams>('import', async (ctx) => {
       const r = await importDataset(this.db, ctx.params, ctx.progress, ctx.signal);
+      linkAnnotationImages(this.db);
       this.events.emit('event', { type: 'lab', what: 'datasets' });
       return `dataset:${r.datasetId}`;
     });

@@ -24,6 +24,11 @@ describe('factorlab demo (ShapeWorld)', () => {
       expect(again.reused).toBe(true);
       expect(again.run.id).toBe(out.run.id);
       expect(again.seconds.generate).toBe(0);
+      // The ground truth is stored once, as an annotation source of kind 'ground-truth'.
+      expect(again.errorRatios.sourceId).toBe(out.errorRatios.sourceId);
+      const sources = factorlab(['imagenetx', 'export', '--lab', lab, '--source', out.errorRatios.sourceName, '--out', join(tmp.path, 'truth.jsonl')]);
+      expect(sources.code, sources.stderr).toBe(0);
+      expect(sources.stdout).toContain('200 annotations written');
     } finally {
       tmp.remove();
     }

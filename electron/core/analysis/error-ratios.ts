@@ -1,21 +1,49 @@
 import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
 
+/** Two-sided 95 % normal quantile. */
+export const Z95 = 1.959963984540054;
+
+/** Wilson score interval for a binomial proportion k/n (Wilson, 1927); null when n is 0. */
+export function wilson(k: number, n: number, z = Z95): [number, number] | null {
+  if (n <= 0) return null;
+  const p = k / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
+  return [Math.max(0, center - half), Math.min(1, center + half)];
+}
+
 export interface FactorErrorRatio {
   factor: string;
   /** Images that carry the factor. */
   count: number;
+  /** Correct among them. */
+  correct: number;
   /** Correct among them / count; null when count is 0. */
   accuracy: number | null;
+  /** 95 % Wilson interval of accuracy; null when count is 0. */
+  accuracyCi: [number, number] | null;
   /** (1 - accuracy_f) / (1 - average), the toolkit's definition; null when undefined. */
   errorRatio: number | null;
+  /** The accuracy's Wilson interval mapped through the error-ratio formula with `average` held
+   * fixed: [(1 - acc_hi) / (1 - average), (1 - acc_lo) / (1 - average)]. The ratio is a
+   * decreasing function of acc_f, so the bounds swap. The average's own uncertainty is left out:
+   * it is estimated on all evaluated images (n >> count), which include this factor's images. */
+  errorRatioCi: [number, number] | null;
 }
 
 export interface ErrorRatioReport {
   images: number;
+  correct: number;
   /** Accuracy over all evaluated images. */
   average: number;
+  averageCi: [number, number] | null;
   factors: FactorErrorRatio[];
+  /** The factor with the highest error ratio (the lowest accuracy). */
   worstFactor: string | null;
+  /** The toolkit's `worst_factor` column: the lowest per-factor accuracy. */
+  worstFactorAccuracy: number | null;
 }
 
 /** Per-factor error ratios as the ImageNet-X toolkit defines them (shared/data/README.md). */
@@ -25,10 +53,23 @@ export function errorRatios(rows: { correct: boolean; factors: Partial<Record<st
   const average = n > 0 ? correct / n : NaN;
   const out: FactorErrorRatio[] = factors.map((factor) => {
     const withF = rows.filter((r) => r.factors[factor] === 1);
-    const acc = withF.length > 0 ? withF.filter((r) => r.correct).length / withF.length : null;
-    const errorRatio = acc === null || average === 1 ? null : (1 - acc) / (1 - average);
-    return { factor, count: withF.length, accuracy: acc, errorRatio };
+    const k = withF.filter((r) => r.correct).length;
+    const acc = withF.length > 0 ? k / withF.length : null;
+    const defined = acc !== null && average !== 1;
+    const errorRatio = defined ? (1 - acc) / (1 - average) : null;
+    const accuracyCi = wilson(k, withF.length);
+    const errorRatioCi: [number, number] | null = defined && accuracyCi ? [(1 - accuracyCi[1]) / (1 - average), (1 - accuracyCi[0]) / (1 - average)] : null;
+    return { factor, count: withF.length, correct: k, accuracy: acc, accuracyCi, errorRatio, errorRatioCi };
   });
   const ranked = out.filter((f) => f.errorRatio !== null).sort((a, b) => b.errorRatio! - a.errorRatio!);
-  return { images: n, average, factors: out, worstFactor: ranked[0]?.factor ?? null };
+  const accs = out.filter((f) => f.accuracy !== null).map((f) => f.accuracy!);
+  return {
+    images: n,
+    correct,
+    average,
+    averageCi: wilson(correct, n),
+    factors: out,
+    worstFactor: ranked[0]?.factor ?? null,
+    worstFactorAccuracy: accs.length ? Math.min(...accs) : null,
+  };
 }

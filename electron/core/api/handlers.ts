@@ -8,6 +8,8 @@ import { addClassifierFromOnnx, getModel, listModels, registerPackage } from '..
 import { getOrCreateRun } from '../runs/run-classifier.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { listRuns, predictionFor, runDetail, runFailures } from '../runs/run-queries.ts';
+import { exportAnnotations, getSource, importAnnotations, listSources, readMetaclassFile, storeMetaclasses } from '../imagenetx/annotations.ts';
+import { runFactorReport } from '../analysis/imagenetx-report.ts';
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
 
@@ -80,5 +82,17 @@ export function createHandlers(lab: Lab): Handlers {
     'jobs.list': (p) => lab.jobs.list(p.limit),
     'jobs.cancel': (p) => lab.jobs.cancel(p.jobId),
     'jobs.resume': (p) => lab.jobs.resume(p.jobId),
+    'annotations.import': (p) => importAnnotations(lab.db, p),
+    'annotations.sources': () => listSources(lab.db),
+    'annotations.metaclasses': (p) => {
+      const rows = readMetaclassFile(p.file);
+      storeMetaclasses(lab.db, rows);
+      return { classes: rows.length };
+    },
+    'annotations.export': (p) => {
+      getSource(lab.db, p.sourceId);
+      return exportAnnotations(lab.db, p.sourceId, p.out);
+    },
+    'analysis.errorRatios': (p) => runFactorReport(lab.db, p),
   };
 }

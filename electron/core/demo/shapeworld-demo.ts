@@ -1,10 +1,9 @@
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Lab } from '../lab.ts';
-import type { RunDetail } from '../../contract.ts';
+import type { AnnotationImportResult, AnnotationSourceInfo, ImageNetXReport, RunDetail } from '../../contract.ts';
 import { createHandlers } from '../api/handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
-import { errorRatios, type ErrorRatioReport } from '../analysis/error-ratios.ts';
 import { generateSplit } from '../../../native-models/shapeworld/index.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
 
@@ -25,13 +24,14 @@ export interface DemoReport {
   /** Accuracy on images whose background is usual for their class vs uncommon (ground truth). */
   accuracyUsualBackground: number | null;
   accuracyUncommonBackground: number | null;
-  /** Per-factor error ratios against the generator's ground-truth factor labels. */
-  errorRatios: ErrorRatioReport;
+  /** Per-factor error ratios (with Wilson intervals) against the ground-truth annotation source. */
+  errorRatios: ImageNetXReport;
   seconds: { generate: number; total: number };
 }
 
 /** `factorlab demo`: ShapeWorld test images -> import -> the ShapeWorld classifier -> run ->
- * accuracy, failures and per-factor error ratios against the world's ground truth. Every step
+ * accuracy, failures and per-factor error ratios against the world's ground truth (an annotation
+ * source of kind 'ground-truth'). Every step
  * reuses what the lab already stored. */
 export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<DemoReport> {
   const t0 = performance.now();
@@ -67,27 +67,29 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
   }
   const run = (await call('runs.summary', { runId: started.runId })) as RunDetail;
 
-  // Ground truth: the generator's ImageNet-X records, matched to the run's predictions by file name.
-  const truth = new Map<string, Record<string, number>>();
-  for (const line of readFileSync(join(dataDir, 'factors.jsonl'), 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const rec = JSON.parse(line) as Record<string, number> & { file_name: string };
-    truth.set(rec.file_name, rec);
+  // Ground truth: the generator's ImageNet-X records, stored once as a 'ground-truth' annotation
+  // source (reused by later runs) and analysed like any annotation source.
+  const sourceName = `shapeworld-truth-${basename(dataDir)}`;
+  const sources = (await call('annotations.sources', {})) as AnnotationSourceInfo[];
+  let source = sources.find((s) => s.name === sourceName);
+  if (!source) {
+    const imported = (await call('annotations.import', { file: join(dataDir, 'factors.jsonl'), source: sourceName, kind: 'ground-truth', top: false })) as AnnotationImportResult;
+    if (imported.errors.length) throw new Error(`ShapeWorld ground truth has bad lines: ${imported.errors.map((e) => `${e.line}: ${e.reason}`).join('; ')}`);
+    source = imported.source;
+    opts.log(`ground-truth factors stored as annotation source "${source.name}" (${source.numAnnotations} images)`);
   }
-  const preds = lab.db
-    .prepare(`SELECT i.file_name, p.correct FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.correct IS NOT NULL`)
-    .all(started.runId) as { file_name: string; correct: number }[];
-  const rows = preds.filter((p) => truth.has(p.file_name)).map((p) => ({ correct: p.correct === 1, factors: truth.get(p.file_name)! }));
-  const acc = (xs: typeof rows) => (xs.length ? xs.filter((r) => r.correct).length / xs.length : null);
+  const report = (await call('analysis.errorRatios', { runId: started.runId, sourceId: source.id, errorType: 'class' })) as ImageNetXReport;
+  const bg = report.factors.find((f) => f.factor === 'background')!;
+  const usualN = report.images - bg.count;
   return {
     lab: lab.dir,
     datasetId,
     modelId: model.id,
     run,
     reused: started.reused,
-    accuracyUsualBackground: acc(rows.filter((r) => r.factors.background === 0)),
-    accuracyUncommonBackground: acc(rows.filter((r) => r.factors.background === 1)),
-    errorRatios: errorRatios(rows),
+    accuracyUsualBackground: usualN > 0 ? (report.correct - bg.correct) / usualN : null,
+    accuracyUncommonBackground: bg.accuracy,
+    errorRatios: report,
     seconds: { generate: generateSeconds, total: (performance.now() - t0) / 1000 },
   };
 }

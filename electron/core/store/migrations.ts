@@ -107,4 +107,45 @@ export const migrations: readonly string[] = [
   );
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // 2: ImageNet-X annotations. A source is one set of labels (an imported file, the ShapeWorld
+  // ground truth, an annotator, a consensus); `factors` is a 16-bit mask, bit i = factor i of
+  // IMAGENET_X_FACTORS; `line` keeps the file order for export; `format` (JSON) how the file was
+  // written (key order, separators, escaping) so that an imported file exports identically.
+  // image_id: an image of any dataset with the same file name (null when none); analysis joins
+  // by file name, so annotations imported before their images still count.
+  `
+  CREATE TABLE annotation_sources (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('imagenet-x-file', 'ground-truth', 'annotator', 'consensus')),
+    origin TEXT,
+    format TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE annotations (
+    source_id INTEGER NOT NULL REFERENCES annotation_sources(id) ON DELETE CASCADE,
+    line INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    image_id INTEGER REFERENCES images(id) ON DELETE SET NULL,
+    class_idx INTEGER NOT NULL,
+    factors INTEGER NOT NULL CHECK (factors BETWEEN 0 AND 65535),
+    top_factor TEXT,
+    justification TEXT,
+    one_word TEXT,
+    PRIMARY KEY (source_id, file_name)
+  );
+  CREATE INDEX annotations_by_file_name ON annotations(file_name);
+  CREATE INDEX annotations_by_image ON annotations(image_id);
+  CREATE TABLE annotation_prototypes (
+    source_id INTEGER NOT NULL REFERENCES annotation_sources(id) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    PRIMARY KEY (source_id, file_name)
+  ) WITHOUT ROWID;
+  CREATE TABLE metaclasses (
+    class_idx INTEGER PRIMARY KEY,
+    wnid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    metaclass INTEGER NOT NULL
+  );
+  `,
 ];

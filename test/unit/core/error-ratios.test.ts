@@ -19,7 +19,7 @@ describe('ImageNet-X error ratio', () => {
     ];
     const r = errorRatios(rows, ['pose', 'color', 'style']);
     expect(r.average).toBeCloseTo(0.7, 12);
-    expect(r.factors[0]).toEqual({ factor: 'pose', count: 4, accuracy: 0.25, errorRatio: expect.closeTo(2.5, 12) });
+    expect(r.factors[0]).toMatchObject({ factor: 'pose', count: 4, correct: 1, accuracy: 0.25, errorRatio: expect.closeTo(2.5, 12) });
     expect(r.factors[1]).toMatchObject({ factor: 'color', count: 2, accuracy: 1, errorRatio: 0 });
     expect(r.factors[2]).toMatchObject({ factor: 'style', count: 0, accuracy: null, errorRatio: null });
     expect(r.worstFactor).toBe('pose');
