@@ -414,6 +414,25 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  'clip zero-shot': {
+    summary: 'zero-shot classify every image in a folder with a CLIP package and class names (CLIP prompt templates averaged)',
+    usage: 'factorlab clip zero-shot --model PACKAGE_DIR --images DIR --labels FILE [--templates recommended|all] [--template T ...] [--provider auto|cpu|cuda|webgpu] [--json]',
+    options: { ...jsonOption, model: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, templates: { type: 'string', default: 'recommended' }, template: { type: 'string', multiple: true }, provider: { type: 'string', default: 'auto' } },
+    async run(v) {
+      if (!v.model || !v.images || !v.labels) throw new UsageError('--model, --images and --labels are required');
+      if (v.templates !== 'recommended' && v.templates !== 'all') throw new UsageError(`--templates must be recommended or all, got ${String(v.templates)}`);
+      const { zeroShotFolder, clipTemplates } = await import('./core/clip/zero-shot-folder.ts');
+      const templates = (v.template as string[] | undefined) ?? clipTemplates(v.templates);
+      const r = await zeroShotFolder({ model: resolve(String(v.model)), images: resolve(String(v.images)), labels: resolve(String(v.labels)), templates, provider: v.provider as 'auto' });
+      print(Boolean(v.json), r, () =>
+        [
+          `provider: ${r.provider}; ${r.classes.length} classes x ${r.templates.length} templates`,
+          ...r.images.map((x) => (x.error ? `${x.file}: ERROR ${x.error}` : `${x.file}: ${x.top5.map((t) => `${t.name} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`)),
+        ].join('\n'),
+      );
+      return r.images.some((x) => !x.error) ? 0 : 1;
+    },
+  },
   jobs: {
     summary: 'list recent jobs of a lab',
     usage: 'factorlab jobs [--lab DIR] [--json]',

@@ -1,6 +1,6 @@
 // Model package manifests: a folder with manifest.json plus the files it names.
-// `kind` discriminates; only 'classifier' exists so far. clip / diffusion / captioner packages
-// will be added as further members of ModelManifestSchema's union.
+// `kind` discriminates: 'classifier' and 'clip' so far; diffusion / captioner packages will be added
+// as further members of ModelManifestSchema's union.
 import { z } from 'zod';
 import { PreprocessSpecSchema } from '../preprocess/spec.ts';
 
@@ -72,6 +72,53 @@ export const ClassifierManifestSchema = z
 export type ClassifierManifest = z.infer<typeof ClassifierManifestSchema>;
 export type Label = z.infer<typeof LabelSchema>;
 
-export const ModelManifestSchema = z.discriminatedUnion('kind', [ClassifierManifestSchema]);
+/**
+ * A CLIP package: separate image and text encoders (as open_clip and Hugging Face Optimum export
+ * them), the BPE tokenizer files, the logit scale and the image preprocessing. Graph input and output
+ * names are data, not code: a real ViT-B/32 export and the ShapeWorld CLIP both fit.
+ */
+export const ClipManifestSchema = z
+  .object({
+    format_version: z.literal(1),
+    kind: z.literal('clip'),
+    name: z.string().min(1),
+    image_encoder: z.object({
+      onnx: RelativeFileSchema,
+      onnx_sha256: Sha256Schema.optional(),
+      /** Graph input: float32 [N, 3, H, W] preprocessed pixels. */
+      input: z.string().min(1),
+      /** Graph output: [N, embed_dim] image embeddings (projected). */
+      output: z.string().min(1),
+    }),
+    text_encoder: z.object({
+      onnx: RelativeFileSchema,
+      onnx_sha256: Sha256Schema.optional(),
+      /** Graph input: token ids [N, context_length] (int64 or int32). */
+      input: z.string().min(1),
+      /** Graph input for the attention mask (1 = token, 0 = padding) where the export has one. */
+      attention_mask: z.string().min(1).nullable().default(null),
+      /** Graph output: [N, embed_dim] text embeddings (projected). */
+      output_embeds: z.string().min(1),
+      /** Graph output: [N, context_length, width] per-token states, or null when not exported. */
+      output_hidden: z.string().min(1).nullable(),
+    }),
+    tokenizer: z.object({
+      /** Hugging Face vocab.json + merges.txt (CLIP BPE). */
+      vocab: RelativeFileSchema,
+      merges: RelativeFileSchema,
+      context_length: z.number().int().positive(),
+      pad_id: z.number().int().nonnegative(),
+    }),
+    embed_dim: z.number().int().positive(),
+    /** exp(learned temperature), as CLIP uses it: logits = logit_scale * cos(image, text). */
+    logit_scale: z.number().positive().finite(),
+    /** Whether the encoders' embedding outputs are already L2-normalised. */
+    normalized: z.boolean(),
+    preprocess: PreprocessSpecSchema,
+  });
+
+export type ClipManifest = z.infer<typeof ClipManifestSchema>;
+
+export const ModelManifestSchema = z.discriminatedUnion('kind', [ClassifierManifestSchema, ClipManifestSchema]);
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 export type ModelKind = ModelManifest['kind'];

@@ -5,7 +5,7 @@ import type { ModelSummary } from '../../contract.ts';
 import { createClassifierPackage } from '../../../native-models/classifier/index.ts';
 import { loadModelPackage, type ClassifierManifest } from '../../../native-models/manifest/index.ts';
 import { readPreprocessFile } from '../../../native-models/preprocess/index.ts';
-import { NotFoundError } from '../errors.ts';
+import { BadInputError, NotFoundError } from '../errors.ts';
 
 interface ModelRow {
   id: number;
@@ -46,7 +46,7 @@ export function getModel(db: Db, modelId: number): ModelSummary {
 /** Registers an existing model package folder (validated against its manifest); same files -> same row. */
 export async function registerPackage(db: Db, dir: string, name?: string): Promise<ModelSummary> {
   const pkg = await loadModelPackage(resolve(dir));
-  if (pkg.manifest.kind !== 'classifier') throw new Error(`${dir}: only classifier packages can be registered as models for runs (found ${pkg.manifest.kind})`);
+  if (pkg.manifest.kind !== 'classifier') throw new BadInputError(`${dir}: only classifier packages can be registered as models for runs (found ${pkg.manifest.kind})`);
   const manifest = pkg.manifest;
   const existing = db.prepare(`SELECT * FROM models WHERE kind = 'classifier' AND sha256 = ?`).get(manifest.onnx_sha256) as ModelRow | undefined;
   if (existing && existing.manifest === JSON.stringify(manifest)) return toSummary(existing);

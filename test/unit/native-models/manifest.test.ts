@@ -31,6 +31,7 @@ describe('loadModelPackage', () => {
       const loaded = await loadModelPackage(pkg);
       expect(loaded.manifest).toEqual(manifest);
       expect(loaded.onnxPath).toBe(onnxPath);
+      if (loaded.manifest.kind !== 'classifier') throw new Error(`expected a classifier package, got ${loaded.manifest.kind}`);
       expect(loaded.manifest.onnx_sha256).toBe(await sha256File(onnxPath));
       expect(manifest).toMatchObject({
         format_version: 1,
@@ -64,7 +65,7 @@ describe('loadModelPackage', () => {
     await withTempDir(async (dir) => {
       const { pkg, edit, manifestPath } = await makePackage(dir);
       await edit((m) => ({ ...m, kind: 'diffusion' }));
-      expect((await loadError(pkg)).message).toBe(`${manifestPath}: kind "diffusion" is not a supported package kind (expected one of: classifier)`);
+      expect((await loadError(pkg)).message).toBe(`${manifestPath}: kind "diffusion" is not a supported package kind (expected one of: classifier, clip)`);
       await edit((m) => {
         m.labels = m.labels.slice(1);
       });
