@@ -519,7 +519,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`factorlab ${name}: ${e.message}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`factorlab ${name}: ${(e as Error).message}\n`);
+    const code = (e as { code?: unknown }).code;
+    process.stderr.write(`factorlab ${name}: ${(e as Error).message}${typeof code === 'string' ? ` (${code})` : ''}\n`);
     return 1;
   }
 }

@@ -15,15 +15,15 @@ test('reconnects after the socket drops', async ({ page }) => {
   await expect(page.getByTestId('connection')).toHaveText(/connected/);
   // The reconnecting state can last only a backoff step: record every text the indicator shows
   // instead of polling for it.
-  await page.evaluate(() => {
-    const el = document.querySelector('[data-testid=connection]')!;
-    const seen: string[] = [];
-    (window as unknown as { __connStates: string[] }).__connStates = seen;
+  // (A string: this file is type-checked without the DOM library.)
+  await page.evaluate(`(() => {
+    const el = document.querySelector('[data-testid=connection]');
+    const seen = (window.__connStates = []);
     new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { subtree: true, childList: true, characterData: true });
-  });
+  })()`);
   await expect.poll(() => connections, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId('connection')).toHaveText(/^connected/);
-  const states = await page.evaluate(() => (window as unknown as { __connStates: string[] }).__connStates);
+  const states = (await page.evaluate('window.__connStates')) as string[];
   expect(states.some((t) => /reconnecting/.test(t)), `states seen: ${JSON.stringify(states)}`).toBe(true);
   // Calls work on the new socket.
   await page.getByTestId('nav-jobs').click();

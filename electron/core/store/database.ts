@@ -7,13 +7,26 @@ export class SchemaTooNewError extends Error {}
 
 /** Opens (creating if needed) a lab database with WAL, foreign keys and all migrations applied. */
 export function openDatabase(file: string): Db {
-  const db = new Database(file);
-  db.pragma('busy_timeout = 10000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = NORMAL');
-  migrate(db);
-  return db;
+  // Switching a new file to WAL and the first migration take locks for which SQLite does not
+  // always call the busy handler (another process opening the same new lab at that moment):
+  // retry the whole opening for a while instead of failing.
+  const deadline = Date.now() + 20_000;
+  for (let attempt = 0; ; attempt++) {
+    const db = new Database(file);
+    try {
+      db.pragma('busy_timeout = 10000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+      return db;
+    } catch (e) {
+      if (db.open) db.close();
+      const code = (e as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(50 * 2 ** attempt, 500));
+    }
+  }
 }
 
 export function schemaVersion(db: Db): number {
