@@ -113,7 +113,7 @@ export async function importDataset(db: Db, params: ImportParams, progress: Impo
     const insSkip = db.prepare(`INSERT INTO import_skips (dataset_id, path, reason) VALUES (?, ?, ?)`);
     for (const s of skipped) insSkip.run(id, s.path, s.reason);
     return id;
-  })();
+  }).immediate();
   return { datasetId, reused: false, numImages: accepted.length, numSkipped: skipped.length };
 }
 

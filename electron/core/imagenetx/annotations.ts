@@ -56,7 +56,7 @@ export function storeMetaclasses(db: Db, rows: MetaclassRow[]): void {
     db.prepare(`DELETE FROM metaclasses`).run();
     const ins = db.prepare(`INSERT INTO metaclasses (class_idx, wnid, name, metaclass) VALUES (?, ?, ?, ?)`);
     for (const r of rows) ins.run(r.classIdx, r.wnid, r.name, r.metaclass);
-  })();
+  }).immediate();
 }
 
 export function loadMetaclasses(db: Db): MetaclassRow[] {
@@ -94,7 +94,7 @@ export function importAnnotations(db: Db, p: ImportAnnotationsParams): Annotatio
     for (const f of prototypes) insP.run(id, f);
     if (metaclasses) storeMetaclasses(db, metaclasses);
     return id;
-  })();
+  }).immediate();
   return { source: getSource(db, sourceId), lines: parsed.lines, errors: parsed.errors, metaclasses: metaclasses?.length ?? null };
 }
 

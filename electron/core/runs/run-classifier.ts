@@ -154,7 +154,7 @@ export async function runClassifier(
         });
         for (const f of batch.failed) insErr.run(run.id, f.img.id, batch.b, f.reason);
         insBatch.run(run.id, batch.b, blob, n);
-      })();
+      }).immediate();
       done += batch.ok.length + batch.failed.length;
       progress(done, images.length);
     }
