@@ -1,4 +1,5 @@
 import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
+import type { ImageNetXFactorStat } from '../../contract.ts';
 
 /** Two-sided 95 % normal quantile. */
 export const Z95 = 1.959963984540054;
@@ -14,24 +15,11 @@ export function wilson(k: number, n: number, z = Z95): [number, number] | null {
   return [Math.max(0, center - half), Math.min(1, center + half)];
 }
 
-export interface FactorErrorRatio {
-  factor: string;
-  /** Images that carry the factor. */
-  count: number;
-  /** Correct among them. */
-  correct: number;
-  /** Correct among them / count; null when count is 0. */
-  accuracy: number | null;
-  /** 95 % Wilson interval of accuracy; null when count is 0. */
-  accuracyCi: [number, number] | null;
-  /** (1 - accuracy_f) / (1 - average), the toolkit's definition; null when undefined. */
-  errorRatio: number | null;
-  /** The accuracy's Wilson interval mapped through the error-ratio formula with `average` held
-   * fixed: [(1 - acc_hi) / (1 - average), (1 - acc_lo) / (1 - average)]. The ratio is a
-   * decreasing function of acc_f, so the bounds swap. The average's own uncertainty is left out:
-   * it is estimated on all evaluated images (n >> count), which include this factor's images. */
-  errorRatioCi: [number, number] | null;
-}
+/** One factor's numbers; the error-ratio interval is the accuracy's Wilson interval mapped through
+ * the error-ratio formula with `average` held fixed: [(1 - acc_hi) / (1 - average),
+ * (1 - acc_lo) / (1 - average)] (the ratio decreases with acc_f, so the bounds swap). The average's
+ * own uncertainty is left out: it is estimated on all evaluated images (n >> count). */
+export type FactorErrorRatio = ImageNetXFactorStat;
 
 export interface ErrorRatioReport {
   images: number;
