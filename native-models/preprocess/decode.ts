@@ -283,3 +283,24 @@ export async function decodeBatch(
   errors.sort((a, b) => a.index - b.index);
   return { tensor, errors };
 }
+
+/**
+ * decodeBatch, then the rows of the images that decoded moved to the front: `tensor` holds
+ * `ok.length` images in order, `ok` their indices into `sources`; failures are in `errors`.
+ */
+export async function decodeBatchCompacted(
+  sources: (string | Buffer)[],
+  spec: PreprocessSpec,
+  concurrency = 4,
+): Promise<{ tensor: Float32Array; ok: number[]; errors: { index: number; error: ImageDecodeError }[] }> {
+  const per = 3 * spec.crop[0] * spec.crop[1];
+  const { tensor, errors } = await decodeBatch(sources, spec, undefined, concurrency);
+  const failed = new Set(errors.map((e) => e.index));
+  const ok: number[] = [];
+  for (let i = 0; i < sources.length; i++) {
+    if (failed.has(i)) continue;
+    if (ok.length !== i) tensor.copyWithin(ok.length * per, i * per, (i + 1) * per);
+    ok.push(i);
+  }
+  return { tensor: tensor.subarray(0, ok.length * per), ok, errors };
+}

@@ -232,7 +232,3 @@ async function inspectImage(c: Candidate): Promise<Accepted | { reason: string }
   }
   return { ...c, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), width, height };
 }
-
-export function imageAbsPath(root: string, rel: string): string {
-  return join(root, rel);
-}

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { imagenetClasses } from '../../../native-models/imagenet-classes.ts';
+import { LabelsError, parseLabels } from '../../../native-models/classifier/labels.ts';
 
 export interface LabelClass {
   idx: number;
@@ -49,33 +50,16 @@ export class LabelSpace {
     return new LabelSpace(imagenetClasses());
   }
 
-  /** A labels file: one class a line (`name` or `wnid name`), or a JSON array of names. */
+  /** A labels file, in the format model packages read (native-models/classifier/labels.ts). */
   static fromFile(file: string): LabelSpace {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read labels file ${file}: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new LabelsError(file, code === 'ENOENT' ? 'labels file not found' : `cannot read (${(e as Error).message})`);
     }
-    if (text.trimStart().startsWith('[')) {
-      let arr: unknown;
-      try {
-        arr = JSON.parse(text);
-      } catch (e) {
-        throw new Error(`labels file ${file} starts like JSON but does not parse: ${(e as Error).message}`);
-      }
-      if (!Array.isArray(arr) || !arr.every((x) => typeof x === 'string')) throw new Error(`labels file ${file}: expected a JSON array of class names`);
-      return new LabelSpace(arr.map((name) => ({ name })));
-    }
-    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-    if (lines.length === 0) throw new Error(`labels file ${file} is empty`);
-    return new LabelSpace(
-      lines.map((line) => {
-        const [first, ...rest] = line.split(/[\s,]+/);
-        if (WNID.test(first)) return { wnid: first, name: rest.length ? line.slice(first.length).replace(/^[\s,]+/, '') : first };
-        return { name: line };
-      }),
-    );
+    return new LabelSpace(parseLabels(text, file));
   }
 
   /** Class folders of an ImageNet-style tree: WordNet ids map to ImageNet-1k order when every folder
@@ -87,8 +71,4 @@ export class LabelSpace {
     }
     return new LabelSpace([...names].sort().map((name) => ({ name })));
   }
-}
-
-export function isWnid(s: string): boolean {
-  return WNID.test(s);
 }

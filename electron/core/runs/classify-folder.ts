@@ -2,14 +2,44 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClassifierPackage, openClassifier, softmaxRows, topK } from '../../../native-models/classifier/index.ts';
-import { decodeToTensor } from '../../../native-models/preprocess/index.ts';
-import { walkFiles } from '../datasets/walk-files.ts';
-import { whyNotAnImageName } from '../datasets/image-files.ts';
+import { decodeBatchCompacted } from '../../../native-models/preprocess/index.ts';
+import { listImageFiles } from '../datasets/image-files.ts';
+
+export interface FolderPrediction {
+  file: string;
+  top5: { classIdx: number; name: string; prob: number }[];
+  error?: string;
+}
 
 export interface ClassifyResult {
   provider: string;
   fallbacks: { provider: string; reason: string }[];
-  images: { file: string; top5: { classIdx: number; name: string; prob: number }[]; error?: string }[];
+  images: FolderPrediction[];
+}
+
+/** Runs `score` over every image under `dir` in batches: decode failures and non-images are
+ * reported per file, the rest get their top-5. Shared by `classify` and `clip zero-shot`. */
+export async function predictFolder(
+  dir: string,
+  spec: Parameters<typeof decodeBatchCompacted>[1],
+  score: (input: Float32Array, n: number) => Promise<{ probs: Float32Array; classes: number }>,
+  names: (i: number) => string,
+): Promise<FolderPrediction[]> {
+  const { images, skipped } = await listImageFiles(dir);
+  const out: FolderPrediction[] = skipped.map((s) => ({ file: s.file, top5: [], error: s.reason }));
+  const B = 32;
+  for (let i = 0; i < images.length; i += B) {
+    const batch = images.slice(i, i + B);
+    const { tensor, ok, errors } = await decodeBatchCompacted(batch.map((f) => f.abs), spec);
+    for (const e of errors) out.push({ file: batch[e.index].rel, top5: [], error: e.error.message });
+    if (ok.length === 0) continue;
+    const { probs, classes: C } = await score(tensor, ok.length);
+    ok.forEach((j, k) => {
+      const top = topK(probs.subarray(k * C, (k + 1) * C), Math.min(5, C));
+      out.push({ file: batch[j].rel, top5: top.map((t) => ({ classIdx: t.index, name: names(t.index), prob: t.prob })) });
+    });
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : 1));
 }
 
 /** `factorlab classify`: top-5 for every image under a folder, with a package folder or a bare .onnx. */
@@ -29,38 +59,22 @@ export async function classifyFolder(p: {
   }
   try {
     const clf = await openClassifier(pkgDir, { provider: p.provider });
-    const m = clf.manifest;
-    const [h, w] = m.preprocess.crop;
-    const per = 3 * h * w;
-    const C = m.head.num_classes;
-    const { files, problems } = await walkFiles(p.images);
-    const out: ClassifyResult['images'] = problems.map((x) => ({ file: x.rel, top5: [], error: x.reason }));
-    const batchSize = clf.maxBatch ?? 16;
-    const candidates = files.filter((f) => {
-      const why = whyNotAnImageName(f.rel);
-      if (why) out.push({ file: f.rel, top5: [], error: why });
-      return !why;
-    });
-    for (let i = 0; i < candidates.length; i += batchSize) {
-      const batch = candidates.slice(i, i + batchSize);
-      const input = new Float32Array(batch.length * per);
-      const errors = await Promise.all(batch.map((f, j) => decodeToTensor(f.abs, m.preprocess, input, j * per).then(() => null, (e: Error) => e.message)));
-      const okIdx = batch.map((_, j) => j).filter((j) => errors[j] === null);
-      okIdx.forEach((j, k) => k !== j && input.copyWithin(k * per, j * per, (j + 1) * per));
-      const n = okIdx.length;
-      const logits = n ? (await clf.run(input.subarray(0, n * per), n)).logits : new Float32Array(0);
-      const probs = m.outputs.logits_are === 'probabilities' ? logits : softmaxRows(logits, n, C);
-      batch.forEach((f, j) => {
-        if (errors[j] !== null) out.push({ file: f.rel, top5: [], error: errors[j]! });
-      });
-      okIdx.forEach((j, k) => {
-        const top = topK(probs.subarray(k * C, (k + 1) * C), Math.min(5, C));
-        out.push({ file: batch[j].rel, top5: top.map((t) => ({ classIdx: t.index, name: m.labels[t.index]?.name ?? `class ${t.index}`, prob: t.prob })) });
-      });
+    try {
+      const m = clf.manifest;
+      const C = m.head.num_classes;
+      const images = await predictFolder(
+        p.images,
+        m.preprocess,
+        async (input, n) => {
+          const { logits } = await clf.run(input, n);
+          return { probs: m.outputs.logits_are === 'probabilities' ? logits : softmaxRows(logits, n, C), classes: C };
+        },
+        (i) => m.labels[i]?.name ?? `class ${i}`,
+      );
+      return { provider: clf.provider, fallbacks: clf.fallbacks, images };
+    } finally {
+      await clf.close();
     }
-    await clf.close();
-    out.sort((a, b) => (a.file < b.file ? -1 : 1));
-    return { provider: clf.provider, fallbacks: clf.fallbacks, images: out };
   } finally {
     if (temp) rmSync(temp, { recursive: true, force: true });
   }

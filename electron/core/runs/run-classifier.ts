@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { openClassifier, softmaxRows, topK } from '../../../native-models/classifier/index.ts';
-import { decodeToTensor } from '../../../native-models/preprocess/index.ts';
+import { decodeBatchCompacted } from '../../../native-models/preprocess/index.ts';
 import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
 import { mapClasses } from './class-mapping.ts';
 import { NotFoundError } from '../errors.ts';
@@ -95,8 +95,6 @@ export async function runClassifier(
   onProvider?.(classifier.provider, classifier.fallbacks);
   db.prepare(`UPDATE runs SET status = 'running', provider = ? WHERE id = ?`).run(classifier.provider, run.id);
   progress(done, images.length, `running on ${classifier.provider}`);
-  const [h, w] = manifest.preprocess.crop;
-  const perImage = 3 * h * w;
   const C = manifest.head.num_classes;
   const D = manifest.head.feature_dim;
 
@@ -108,24 +106,8 @@ export async function runClassifier(
 
   async function decodeBatch(b: number) {
     const items = images.slice(b * B, (b + 1) * B);
-    const buf = new Float32Array(items.length * perImage);
-    const failures = new Map<number, string>();
-    await Promise.all(
-      items.map((img, i) =>
-        decodeToTensor(img.abs, manifest.preprocess, buf, i * perImage).catch((e: Error) => {
-          failures.set(i, e.message);
-        }),
-      ),
-    );
-    const ok: ImageToRun[] = [];
-    let k = 0;
-    for (let i = 0; i < items.length; i++) {
-      if (failures.has(i)) continue;
-      if (k !== i) buf.copyWithin(k * perImage, i * perImage, (i + 1) * perImage);
-      ok.push(items[i]);
-      k++;
-    }
-    return { b, ok, input: buf.subarray(0, k * perImage), failed: items.flatMap((img, i) => (failures.has(i) ? [{ img, reason: failures.get(i)! }] : [])) };
+    const { tensor, ok, errors } = await decodeBatchCompacted(items.map((img) => img.abs), manifest.preprocess);
+    return { b, ok: ok.map((i) => items[i]), input: tensor, failed: errors.map((e) => ({ img: items[e.index], reason: e.error.message })) };
   }
 
   try {

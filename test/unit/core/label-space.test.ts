@@ -31,6 +31,7 @@ describe('label space', () => {
     const d = tempDir();
     try {
       writeFileSync(join(d.path, 'a.txt'), 'cat\ndog\n\n');
+      writeFileSync(join(d.path, 'gap.txt'), 'cat\n\ndog\n');
       writeFileSync(join(d.path, 'b.txt'), 'n01440764 tench, Tinca tinca\nn01443537 goldfish\n');
       writeFileSync(join(d.path, 'c.json'), '["x", "y", "z"]');
       writeFileSync(join(d.path, 'bad.json'), '[1, 2]');
@@ -39,8 +40,10 @@ describe('label space', () => {
       expect(b.classes[0]).toEqual({ idx: 0, name: 'tench, Tinca tinca', wnid: 'n01440764' });
       expect(b.resolve('n01443537')).toBe(1);
       expect(LabelSpace.fromFile(join(d.path, 'c.json')).resolve('z')).toBe(2);
-      expect(() => LabelSpace.fromFile(join(d.path, 'bad.json'))).toThrow(/JSON array of class names/);
-      expect(() => LabelSpace.fromFile(join(d.path, 'missing.txt'))).toThrow(/cannot read labels file .*missing\.txt/);
+      expect(() => LabelSpace.fromFile(join(d.path, 'bad.json'))).toThrow(/bad\.json: entry 0 is not a class name/);
+      expect(() => LabelSpace.fromFile(join(d.path, 'missing.txt'))).toThrow(/missing\.txt: labels file not found/);
+      // A blank line between classes would shift every index after it: refused, as model add does.
+      expect(() => LabelSpace.fromFile(join(d.path, 'gap.txt'))).toThrow(/gap\.txt: line 2 is empty/);
     } finally {
       d.remove();
     }
