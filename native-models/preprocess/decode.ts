@@ -291,7 +291,7 @@ export async function decodeBatch(
 export async function decodeBatchCompacted(
   sources: (string | Buffer)[],
   spec: PreprocessSpec,
-  concurrency = 4,
+  concurrency = 8,
 ): Promise<{ tensor: Float32Array; ok: number[]; errors: { index: number; error: ImageDecodeError }[] }> {
   const per = 3 * spec.crop[0] * spec.crop[1];
   const { tensor, errors } = await decodeBatch(sources, spec, undefined, concurrency);

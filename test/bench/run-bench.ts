@@ -16,7 +16,7 @@ import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { dispatch } from '../../electron/core/api/dispatch.ts';
 import { DEFAULT_BATCH } from '../../electron/core/runs/run-classifier.ts';
 import { openClassifier } from '../../native-models/classifier/index.ts';
-import { decodeToTensor } from '../../native-models/preprocess/index.ts';
+import { decodeBatchCompacted, decodeToTensor } from '../../native-models/preprocess/index.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const work = join(root, '.labs', 'bench');
@@ -68,13 +68,9 @@ const presetUsed = clf.manifest.preset;
 const per = clf.inputSize;
 const B = DEFAULT_BATCH;
 
-// 1. decode-only: the run's decoding pattern (a batch of B decoded concurrently, batches in turn)
+// 1. decode-only: the run's own decoding call (decodeBatchCompacted on batches of B, in turn)
 let t0 = performance.now();
-for (let i = 0; i < files.length; i += B) {
-  const batch = files.slice(i, i + B);
-  const buf = new Float32Array(batch.length * per);
-  await Promise.all(batch.map((f, j) => decodeToTensor(f, spec, buf, j * per)));
-}
+for (let i = 0; i < files.length; i += B) await decodeBatchCompacted(files.slice(i, i + B), spec);
 const decodeOnly = files.length / ((performance.now() - t0) / 1000);
 
 // 2. bare inference on one pre-decoded batch, run as many times as the dataset needs
