@@ -8,6 +8,8 @@ import { dispatch } from './core/api/dispatch.ts';
 import type { JobInfo, Method, ParamsIn, Results } from './contract.ts';
 import { classifyFolder } from './core/runs/classify-folder.ts';
 import { formatJobLine } from './core/jobs/format-progress.ts';
+import { errorRatiosOptions, errorRatiosSummary, errorRatiosUsage, ErrorRatiosUsageError, runErrorRatios } from './cli/imagenetx-error-ratios.ts';
+import { BadInputError } from './core/errors.ts';
 
 const DEFAULT_LAB = process.env.FACTORLAB_LAB ?? 'factorlab-lab';
 
@@ -414,6 +416,20 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  'imagenetx error-ratios': {
+    summary: errorRatiosSummary,
+    usage: errorRatiosUsage,
+    options: errorRatiosOptions,
+    async run(v) {
+      try {
+        return await runErrorRatios(v);
+      } catch (e) {
+        if (e instanceof ErrorRatiosUsageError) throw new UsageError(e.message);
+        if (e instanceof BadInputError) throw new CliError(e.message, 2);
+        throw e;
+      }
+    },
+  },
   'clip zero-shot': {
     summary: 'zero-shot classify every image in a folder with a CLIP package and class names (CLIP prompt templates averaged)',
     usage: 'factorlab clip zero-shot --model PACKAGE_DIR --images DIR --labels FILE [--templates recommended|all] [--template T ...] [--provider auto|cpu|cuda|webgpu] [--json]',
@@ -431,6 +447,112 @@ const commands: Record<string, Command> = {
         ].join('\n'),
       );
       return r.images.some((x) => !x.error) ? 0 : 1;
+    },
+  },
+  generate: {
+    summary: 'text-to-image with a Stable Diffusion model in the Hugging Face Optimum ONNX layout: PNGs plus a provenance JSON per image',
+    usage:
+      'factorlab generate --model DIR --prompt T [--prompt T ...] --out DIR [--negative T] [--seed N] [--steps N] [--guidance G] [--scheduler ddim|euler|euler_a|dpmpp_2m|lcm|pndm] [--n N] [--width W --height H] [--truncate] [--max-batch N] [--provider auto|cpu|cuda|webgpu] [--json]\n' +
+      '  Image k of a run (prompts x n, prompt-major) uses seed N + k; its provenance JSON records it. Default scheduler: the model\'s scheduler_config.json.\n' +
+      '  Prompts longer than the tokenizer\'s limit (77 tokens) are refused unless --truncate.',
+    options: {
+      ...jsonOption,
+      model: { type: 'string' },
+      prompt: { type: 'string', multiple: true },
+      negative: { type: 'string' },
+      seed: { type: 'string' },
+      steps: { type: 'string', default: '25' },
+      guidance: { type: 'string', default: '7.5' },
+      scheduler: { type: 'string' },
+      n: { type: 'string', default: '1' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      out: { type: 'string' },
+      truncate: { type: 'boolean', default: false },
+      'max-batch': { type: 'string' },
+      provider: { type: 'string', default: 'auto' },
+    },
+    async run(v) {
+      const prompts = (v.prompt as string[] | undefined) ?? [];
+      if (!v.model || prompts.length === 0 || !v.out) throw new UsageError('--model, --prompt and --out are required');
+      const int = (name: string, lo: number, hi: number): number | undefined => {
+        if (v[name] === undefined) return undefined;
+        const x = Number(v[name]);
+        if (!/^\d+$/.test(String(v[name])) || !Number.isSafeInteger(x) || x < lo || x > hi) throw new UsageError(`--${name} must be an integer from ${lo} to ${hi}, got ${String(v[name])}`);
+        return x;
+      };
+      const steps = int('steps', 1, 1000)!;
+      const n = int('n', 1, 256)!;
+      const width = int('width', 1, 8192);
+      const height = int('height', 1, 8192);
+      const maxBatch = int('max-batch', 1, 1024);
+      const seed = int('seed', 0, Number.MAX_SAFE_INTEGER) ?? (await import('node:crypto')).randomInt(0, 2 ** 32);
+      const guidance = Number(v.guidance);
+      if (!Number.isFinite(guidance) || guidance < 0 || String(v.guidance).trim() === '') throw new UsageError(`--guidance must be a non-negative number, got ${String(v.guidance)}`);
+      if (prompts.some((p) => p.trim() === '')) throw new UsageError('--prompt must not be empty');
+      const providers = ['auto', 'cpu', 'cuda', 'webgpu'];
+      if (!providers.includes(String(v.provider))) throw new UsageError(`--provider must be one of ${providers.join(', ')}, got ${String(v.provider)}`);
+      const { resolveSchedulerName } = await import('../native-models/diffusion/schedulers/index.ts');
+      if (v.scheduler !== undefined) {
+        try {
+          resolveSchedulerName(String(v.scheduler));
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      }
+      const { generateToFolder } = await import('../native-models/diffusion/generate-files.ts');
+      const { DiffusionLayoutError, PromptTooLongError } = await import('../native-models/diffusion/index.ts');
+      const tty = process.stderr.isTTY;
+      let lastLine = 0;
+      const ac = new AbortController();
+      const onSigint = () => {
+        process.stderr.write('\ncancelling (no image of this run is written)...\n');
+        ac.abort();
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        const r = await generateToFolder({
+          model: String(v.model),
+          out: String(v.out),
+          prompts,
+          negativePrompt: v.negative as string | undefined,
+          seed,
+          steps,
+          guidance,
+          scheduler: v.scheduler as string | undefined,
+          n,
+          width,
+          height,
+          truncate: Boolean(v.truncate),
+          maxBatch,
+          provider: v.provider as 'auto',
+          signal: ac.signal,
+          onProgress: (step, total, elapsed) => {
+            const now = Date.now();
+            if (!tty && now - lastLine < 2000 && step < total) return;
+            lastLine = now;
+            const eta = step > 0 ? (elapsed / step) * (total - step) : 0;
+            const line = `generate: step ${step}/${total} (${((100 * step) / total).toFixed(0)}%), ${elapsed.toFixed(1)} s elapsed, ETA ${eta.toFixed(1)} s`;
+            process.stderr.write(tty ? `\r\x1b[2K${line}${step === total ? '\n' : ''}` : `${line}\n`);
+          },
+        }).catch((e: unknown) => {
+          if ((e as Error).name === 'AbortError') throw e;
+          if (e instanceof DiffusionLayoutError || e instanceof PromptTooLongError || e instanceof RangeError) throw new CliError((e as Error).message, 2);
+          throw e;
+        });
+        print(Boolean(v.json), r, () =>
+          [
+            `${r.images.length} image${r.images.length === 1 ? '' : 's'} (${r.width}x${r.height}) in ${r.outDir}: ${r.steps} steps of ${r.scheduler.name}${r.scheduler.fallback ? ` (${r.scheduler.fallback.reason})` : ''}, guidance ${r.guidance}, seed ${r.seed}, provider ${r.provider}, ${r.seconds.toFixed(1)} s`,
+            ...r.images.map((i) => `  ${i.png}  seed ${i.seed}  ${JSON.stringify(i.prompt)}`),
+          ].join('\n'),
+        );
+        return 0;
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') throw new CliError('cancelled', 130);
+        throw e;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     },
   },
   jobs: {

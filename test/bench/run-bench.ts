@@ -3,7 +3,9 @@
 // batching) and bare inference (onnxruntime-node on pre-decoded tensors).
 // Target: end-to-end >= 0.9 x min(decode-only, bare inference).
 //
-//   npm run bench [-- --model PACKAGE_OR_ONNX --preset imagenet --images N]
+//   npm run bench [-- --model PACKAGE_OR_ONNX --preset imagenet --images N] [--case all|run|imagenetx]
+// --case imagenetx runs only the ImageNet-X analysis case (imagenetx-bench.ts: 50 000 annotations x 4
+// prediction files end to end, against a read-and-split baseline; target < 2 s); all (default) runs both.
 // Without --model it uses a torchvision ResNet-50 (random weights) exported on first use with
 // Debian's python3-torch when available, and the ShapeWorld classifier package otherwise.
 import { spawnSync } from 'node:child_process';
@@ -17,12 +19,15 @@ import { dispatch } from '../../electron/core/api/dispatch.ts';
 import { DEFAULT_BATCH } from '../../electron/core/runs/run-classifier.ts';
 import { openClassifier } from '../../native-models/classifier/index.ts';
 import { decodeBatchCompacted, decodeToTensor } from '../../native-models/preprocess/index.ts';
+import { benchImageNetX } from './imagenetx-bench.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const work = join(root, '.labs', 'bench');
-const { values } = parseArgs({ options: { model: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, images: { type: 'string', default: '256' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, images: { type: 'string', default: '256' }, case: { type: 'string', default: 'all' } } });
 const N = Number(values.images);
 mkdirSync(work, { recursive: true });
+if (values.case === 'imagenetx' || values.case === 'all') benchImageNetX(root);
+if (values.case === 'imagenetx') process.exit(0);
 
 function resnet50(): string | null {
   const file = join(work, 'resnet50.onnx');

@@ -38,16 +38,25 @@ export interface ErrorRatioReport {
 export function errorRatios(rows: { correct: boolean; factors: Partial<Record<string, number>> }[], factors: readonly string[] = IMAGENET_X_FACTORS): ErrorRatioReport {
   const n = rows.length;
   const correct = rows.filter((r) => r.correct).length;
-  const average = n > 0 ? correct / n : NaN;
-  const out: FactorErrorRatio[] = factors.map((factor) => {
+  const perFactor = factors.map((factor) => {
     const withF = rows.filter((r) => r.factors[factor] === 1);
-    const k = withF.filter((r) => r.correct).length;
-    const acc = withF.length > 0 ? k / withF.length : null;
+    return { count: withF.length, correct: withF.filter((r) => r.correct).length };
+  });
+  return errorRatiosFromCounts(n, correct, perFactor, factors);
+}
+
+/** The same from counts: `n` images evaluated, `correct` of them right, and for factor i
+ * perFactor[i] = images with the factor and those of them right. */
+export function errorRatiosFromCounts(n: number, correct: number, perFactor: { count: number; correct: number }[], factors: readonly string[] = IMAGENET_X_FACTORS): ErrorRatioReport {
+  const average = n > 0 ? correct / n : NaN;
+  const out: FactorErrorRatio[] = factors.map((factor, i) => {
+    const { count, correct: k } = perFactor[i];
+    const acc = count > 0 ? k / count : null;
     const defined = acc !== null && average !== 1;
     const errorRatio = defined ? (1 - acc) / (1 - average) : null;
-    const accuracyCi = wilson(k, withF.length);
+    const accuracyCi = wilson(k, count);
     const errorRatioCi: [number, number] | null = defined && accuracyCi ? [(1 - accuracyCi[1]) / (1 - average), (1 - accuracyCi[0]) / (1 - average)] : null;
-    return { factor, count: withF.length, correct: k, accuracy: acc, accuracyCi, errorRatio, errorRatioCi };
+    return { factor, count, correct: k, accuracy: acc, accuracyCi, errorRatio, errorRatioCi };
   });
   const ranked = out.filter((f) => f.errorRatio !== null).sort((a, b) => b.errorRatio! - a.errorRatio!);
   const accs = out.filter((f) => f.accuracy !== null).map((f) => f.accuracy!);

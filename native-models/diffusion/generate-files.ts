@@ -1,0 +1,147 @@
+// Text-to-image into a folder: one PNG and one provenance JSON per image. Each file is written to
+// a temporary name in the same folder and renamed into place, so an interrupted run never leaves a
+// half-written PNG under its final name.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DiffusionPipeline, type GenerateOptions, type GenerateResult } from './pipeline.ts';
+import type { ProviderRequest } from '../runtime/session.ts';
+
+export interface ModelHash {
+  sha256: string;
+  /** The files hashed, in order (relative to the model folder). */
+  of: string[];
+}
+
+async function hashInto(h: ReturnType<typeof createHash>, file: string): Promise<void> {
+  await new Promise<void>((done, fail) => {
+    const s = createReadStream(file);
+    s.on('data', (b) => h.update(b));
+    s.on('end', done);
+    s.on('error', fail);
+  });
+}
+
+/** sha256 over model_index.json then unet/model.onnx (the graph file; external weights are not read). */
+export async function hashDiffusionModel(dir: string): Promise<ModelHash> {
+  const of = ['model_index.json', 'unet/model.onnx'];
+  const h = createHash('sha256');
+  for (const f of of) await hashInto(h, join(dir, f));
+  return { sha256: h.digest('hex'), of };
+}
+
+export interface Provenance {
+  file: string;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  scheduler: string;
+  schedulerClass: string;
+  schedulerFallback: string | null;
+  width: number;
+  height: number;
+  model: { path: string; hash: ModelHash };
+  provider: string;
+  createdAt: string;
+}
+
+export interface GenerateToFolderOptions extends Omit<GenerateOptions, 'onProgress'> {
+  model: string;
+  out: string;
+  provider?: ProviderRequest;
+  /** Most latents per UNet / VAE call (see LoadOptions.maxBatch). */
+  maxBatch?: number;
+  onProgress?: (step: number, total: number, elapsedSeconds: number) => void;
+}
+
+export interface GenerateToFolderResult {
+  outDir: string;
+  provider: string;
+  model: { path: string; hash: ModelHash };
+  scheduler: GenerateResult['scheduler'];
+  steps: number;
+  guidance: number;
+  seed: number;
+  width: number;
+  height: number;
+  seconds: number;
+  images: Array<{ png: string; provenance: string; prompt: string; seed: number }>;
+}
+
+function writeAtomic(path: string, data: Buffer | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** A file stem not used in the folder yet: img-<seed>-<k> (k counts up on clashes). */
+function freeStem(outDir: string, seed: number, taken: Set<string>): string {
+  for (let k = 0; ; k++) {
+    const stem = `img-s${seed}${k ? `-${k}` : ''}`;
+    if (!taken.has(stem) && !existsSync(join(outDir, `${stem}.png`)) && !existsSync(join(outDir, `${stem}.json`))) {
+      taken.add(stem);
+      return stem;
+    }
+  }
+}
+
+export async function generateToFolder(options: GenerateToFolderOptions): Promise<GenerateToFolderResult> {
+  const model = resolve(options.model);
+  const outDir = resolve(options.out);
+  const pipe = await DiffusionPipeline.load(model, { provider: options.provider, maxBatch: options.maxBatch });
+  try {
+    const hash = await hashDiffusionModel(model);
+    mkdirSync(outDir, { recursive: true });
+    const started = Date.now();
+    const { model: _m, out: _o, provider: _p, maxBatch: _b, ...gen } = options;
+    const r = await pipe.generate({ ...gen, onProgress: (s, t) => options.onProgress?.(s, t, (Date.now() - started) / 1000) });
+    const taken = new Set<string>();
+    const images: GenerateToFolderResult['images'] = [];
+    for (const img of r.images) {
+      const stem = freeStem(outDir, img.seed, taken);
+      const png = join(outDir, `${stem}.png`);
+      const json = join(outDir, `${stem}.json`);
+      const prov: Provenance = {
+        file: `${stem}.png`,
+        prompt: img.prompt,
+        negativePrompt: img.negativePrompt,
+        seed: img.seed,
+        steps: r.steps,
+        guidance: r.guidance,
+        scheduler: r.scheduler.name,
+        schedulerClass: r.scheduler.className,
+        schedulerFallback: r.scheduler.fallback?.reason ?? null,
+        width: img.width,
+        height: img.height,
+        model: { path: model, hash },
+        provider: pipe.provider,
+        createdAt: new Date().toISOString(),
+      };
+      writeAtomic(png, img.png);
+      writeAtomic(json, `${JSON.stringify(prov, null, 2)}\n`);
+      images.push({ png, provenance: json, prompt: img.prompt, seed: img.seed });
+    }
+    return {
+      outDir,
+      provider: pipe.provider,
+      model: { path: model, hash },
+      scheduler: r.scheduler,
+      steps: r.steps,
+      guidance: r.guidance,
+      seed: r.seed,
+      width: r.width,
+      height: r.height,
+      seconds: r.seconds,
+      images,
+    };
+  } finally {
+    await pipe.release();
+  }
+}
