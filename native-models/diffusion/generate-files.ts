@@ -2,7 +2,7 @@
 // a temporary name in the same folder and renamed into place, so an interrupted run never leaves a
 // half-written PNG under its final name.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DiffusionPipeline, type GenerateOptions, type GenerateResult } from './pipeline.ts';
 import type { ProviderRequest } from '../runtime/session.ts';
@@ -11,23 +11,53 @@ export interface ModelHash {
   sha256: string;
   /** The files hashed, in order (relative to the model folder). */
   of: string[];
+  /** Files over SAMPLE_ABOVE bytes, hashed by their size and three 16 MiB windows (start, middle,
+   * end) so that a multi-GB UNet does not cost a full read per call; fine-tunes still differ there. */
+  sampled: string[];
 }
 
-async function hashInto(h: ReturnType<typeof createHash>, file: string): Promise<void> {
+const SAMPLE_ABOVE = 256 * 1024 * 1024;
+const WINDOW = 16 * 1024 * 1024;
+
+async function hashInto(h: ReturnType<typeof createHash>, file: string, start = 0, end?: number): Promise<void> {
   await new Promise<void>((done, fail) => {
-    const s = createReadStream(file);
+    const s = createReadStream(file, end === undefined ? { start } : { start, end: end - 1 });
     s.on('data', (b) => h.update(b));
     s.on('end', done);
     s.on('error', fail);
   });
 }
 
-/** sha256 over model_index.json then unet/model.onnx (the graph file; external weights are not read). */
+function listFiles(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+/** sha256 over model_index.json and every file of the parts that shape an image (text encoder,
+ * UNet with its external weights, VAE decoder, tokenizer, scheduler), names included. */
 export async function hashDiffusionModel(dir: string): Promise<ModelHash> {
-  const of = ['model_index.json', 'unet/model.onnx'];
+  const parts = ['text_encoder', 'unet', 'vae_decoder', 'tokenizer', 'scheduler'];
+  const of = ['model_index.json', ...parts.flatMap((p) => (existsSync(join(dir, p)) ? listFiles(dir, p) : []))];
   const h = createHash('sha256');
-  for (const f of of) await hashInto(h, join(dir, f));
-  return { sha256: h.digest('hex'), of };
+  const sampled: string[] = [];
+  for (const f of of) {
+    const file = join(dir, f);
+    const size = statSync(file).size;
+    h.update(`${f}\0${size}\0`);
+    if (size <= SAMPLE_ABOVE) {
+      await hashInto(h, file);
+    } else {
+      sampled.push(f);
+      const mid = Math.floor(size / 2 - WINDOW / 2);
+      for (const start of [0, mid, size - WINDOW]) await hashInto(h, file, start, start + WINDOW);
+    }
+  }
+  return { sha256: h.digest('hex'), of, sampled };
 }
 
 export interface Provenance {

@@ -33,9 +33,17 @@ describe('factorlab generate', () => {
       expect([meta.format, meta.width, meta.height]).toEqual(['png', 32, 32]);
       const prov = JSON.parse(readFileSync(out.images[2].provenance, 'utf8')) as Record<string, unknown> & { model: { hash: { sha256: string } } };
       expect(prov).toMatchObject({ file: 'img-s44.png', prompt: 'a red heart', negativePrompt: 'blurry', seed: 44, steps: 4, guidance: 6, scheduler: 'pndm', width: 32, height: 32 });
+      // model_index.json, then every file of the image-shaping parts (external UNet weights included), name and size first
+      const hashed = ['model_index.json', 'text_encoder/config.json', 'text_encoder/model.onnx', 'unet/config.json', 'unet/model.onnx', 'unet/weights.pb',
+        'vae_decoder/config.json', 'vae_decoder/model.onnx', 'tokenizer/merges.txt', 'tokenizer/special_tokens_map.json', 'tokenizer/tokenizer_config.json',
+        'tokenizer/vocab.json', 'scheduler/scheduler_config.json'];
       const h = createHash('sha256');
-      h.update(readFileSync(join(MODEL, 'model_index.json')));
-      h.update(readFileSync(join(MODEL, 'unet', 'model.onnx')));
+      for (const f of hashed) {
+        const b = readFileSync(join(MODEL, f));
+        h.update(`${f}\0${b.length}\0`);
+        h.update(b);
+      }
+      expect(prov.model.hash).toMatchObject({ of: hashed, sampled: [] });
       expect(prov.model.hash.sha256).toBe(h.digest('hex'));
 
       const again = factorlab(args(join(tmp.path, 'b'), '42'));
