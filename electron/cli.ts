@@ -10,6 +10,7 @@ import { classifyFolder } from './core/runs/classify-folder.ts';
 import { formatJobLine } from './core/jobs/format-progress.ts';
 import { errorRatiosOptions, errorRatiosSummary, errorRatiosUsage, ErrorRatiosUsageError, runErrorRatios } from './cli/imagenetx-error-ratios.ts';
 import { BadInputError } from './core/errors.ts';
+import { attributeSummary, attributeUsage, attributionText, parseIntOption } from './cli/attribute.ts';
 
 const DEFAULT_LAB = process.env.FACTORLAB_LAB ?? 'factorlab-lab';
 
@@ -427,6 +428,37 @@ const commands: Record<string, Command> = {
         if (e instanceof ErrorRatiosUsageError) throw new UsageError(e.message);
         if (e instanceof BadInputError) throw new CliError(e.message, 2);
         throw e;
+      }
+    },
+  },
+  attribute: {
+    summary: attributeSummary,
+    usage: attributeUsage,
+    options: { ...labOption, ...jsonOption, run: { type: 'string' }, clip: { type: 'string' }, k: { type: 'string', default: '3' }, seed: { type: 'string', default: '0' } },
+    async run(v) {
+      if (!v.run || !v.clip) throw new UsageError('--run and --clip are required');
+      let runId: number, k: number, seed: number;
+      try {
+        runId = parseIntOption(v.run, 'run', 0, Number.MAX_SAFE_INTEGER);
+        k = parseIntOption(v.k, 'k', 1, 100);
+        seed = parseIntOption(v.seed, 'seed', 0, 2 ** 31 - 1);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const { lab, handlers } = openLab(v);
+      try {
+        const started = await call(handlers, 'attribution.start', { runId, clip: String(v.clip), k, seed });
+        if (started.jobId !== null) {
+          const job = await follow(lab, started.jobId, Boolean(v.json));
+          if (job.status !== 'done') throw new CliError(`attribution ${job.status}: ${job.error ?? job.message ?? ''}`, job.status === 'cancelled' ? 130 : 1);
+        }
+        const detail = await call(handlers, 'attribution.get', { id: started.id });
+        const { shapeworldAgreement } = await import('./core/debugging/attribution.ts');
+        const agreement = shapeworldAgreement(lab.db, started.id);
+        print(Boolean(v.json), { ...detail, reused: started.reused, groundTruth: agreement }, () => attributionText(detail, agreement));
+        return 0;
+      } finally {
+        lab.close();
       }
     },
   },

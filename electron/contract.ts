@@ -2,6 +2,7 @@
 // WebSocket). Params are validated with these schemas in the main process before any handler runs.
 import { z } from 'zod';
 import type { Method } from './contract-names.ts';
+import { IMAGENET_X_FACTORS } from '../native-models/imagenet-x-factors.ts';
 
 export { methodNames, imagePath, type Method } from './contract-names.ts';
 
@@ -10,6 +11,11 @@ const page = { offset: z.number().int().nonnegative().default(0), limit: z.numbe
 
 export const Provider = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
 export const Preset = z.enum(['imagenet', 'clip', 'none']);
+
+export const FactorName = z.enum(IMAGENET_X_FACTORS);
+export const LabelQueueKind = z.enum(['all', 'failures', 'unlabelled', 'disagreements', 'random']);
+export const LabelTarget = z.enum(['annotator', 'consensus']);
+const AnnotatorName = z.string().trim().min(1).max(64);
 
 export const paramsSchemas = {
   'lab.info': z.object({}),
@@ -42,6 +48,9 @@ export const paramsSchemas = {
     minConfidence: z.number().min(0).max(1).optional(),
     maxConfidence: z.number().min(0).max(1).optional(),
     sort: z.enum(['confidence_desc', 'confidence_asc', 'true_class']).default('confidence_desc'),
+    /** Only failures whose annotation in `sourceId` carries this factor (error-ratio drill-down). */
+    factor: FactorName.optional(),
+    sourceId: id.optional(),
     ...page,
   }),
   'images.detail': z.object({ imageId: id, runId: id.optional() }),
@@ -71,6 +80,60 @@ export const paramsSchemas = {
     errorType: z.enum(['class', 'metaclass']).default('class'),
     keepPrototypes: z.boolean().default(false),
   }),
+  // Background attribution (Chegini & Feizi): CLIP picks each seed failure's most likely uncommon background.
+  'attribution.start': z.object({
+    runId: id,
+    /** A CLIP model package folder (manifest kind "clip"). */
+    clip: z.string().min(1),
+    k: z.number().int().min(1).max(100).default(3),
+    seed: z.number().int().nonnegative().default(0),
+  }),
+  'attribution.get': z.object({ id }),
+  'attribution.list': z.object({ runId: id.optional() }),
+  'attribution.editBackgrounds': z.discriminatedUnion('op', [
+    z.object({ id, classIdx: id, op: z.literal('rename'), background: z.string().min(1), to: z.string().min(1) }),
+    z.object({ id, classIdx: id, op: z.literal('merge'), backgrounds: z.array(z.string().min(1)).min(1), into: z.string().min(1) }),
+    z.object({ id, classIdx: id, op: z.literal('drop'), background: z.string().min(1) }),
+    z.object({ id, classIdx: id, op: z.literal('add'), phrase: z.string().min(1) }),
+  ]),
+  'attribution.undo': z.object({ id }),
+  /** The uncommon-background list a new attribution of this run would use for a class. */
+  'backgrounds.classList': z.object({ runId: id, classIdx: id }),
+  /** Stores the lab's own list for the class (null: back to the shipped list). */
+  'backgrounds.setClassList': z.object({ runId: id, classIdx: id, phrases: z.array(z.string()).min(1).nullable() }),
+  // The labelling workspace (annotators, queues, bulk apply, undo, review, consensus, factor charts).
+  'labels.annotators': z.object({}),
+  'labels.queueCreate': z.object({
+    datasetId: id.optional(),
+    kind: LabelQueueKind,
+    /** kind "failures": the run whose failures come first (most confident first); its dataset. */
+    runId: id.optional(),
+    /** kind "unlabelled": unlabelled by this annotator. */
+    annotator: AnnotatorName.optional(),
+    seed: z.number().int().nonnegative().default(0),
+    /** kind "random": sample size (default: the whole dataset). */
+    size: z.number().int().positive().optional(),
+  }),
+  'labels.queuePage': z.object({ queueId: id, annotator: AnnotatorName.optional(), target: LabelTarget.default('annotator'), ...page }),
+  'labels.progress': z.object({ queueId: id, annotator: AnnotatorName }),
+  'labels.set': z.object({
+    imageId: id,
+    annotator: AnnotatorName,
+    /** "consensus": the reviewer writes the lab's consensus label. */
+    target: LabelTarget.default('annotator'),
+    factors: z.array(FactorName).max(16),
+    topFactor: FactorName.nullable().default(null),
+    justification: z.string().max(4000).nullable().default(null),
+    oneWord: z.string().max(200).nullable().default(null),
+    /** Seconds spent on the image so far. */
+    seconds: z.number().nonnegative().optional(),
+  }),
+  'labels.bulk': z.object({ imageIds: z.array(id).min(1).max(100000), annotator: AnnotatorName, factor: FactorName, value: z.boolean() }),
+  'labels.undo': z.object({ annotator: AnnotatorName, target: LabelTarget.default('annotator') }),
+  'labels.forImage': z.object({ imageId: id }),
+  'labels.agreement': z.object({ datasetId: id.optional(), annotators: z.array(AnnotatorName).optional() }),
+  'labels.disagreements': z.object({ datasetId: id.optional(), ...page }),
+  'labels.errorRatios': z.object({ runIds: z.array(id).min(1).max(8), sourceId: id }),
 } as const satisfies Record<Method, z.ZodType>;
 export type ParamsIn<M extends Method> = z.input<(typeof paramsSchemas)[M]>;
 export type Params<M extends Method> = z.output<(typeof paramsSchemas)[M]>;
@@ -259,6 +322,194 @@ export interface Results {
   'annotations.metaclasses': { classes: number };
   'annotations.export': { path: string; lines: number };
   'analysis.errorRatios': ImageNetXReport;
+  'attribution.start': { id: number; jobId: number | null; reused: boolean; nothingToAttribute: boolean };
+  'attribution.get': AttributionDetail;
+  'attribution.list': AttributionSummary[];
+  'attribution.editBackgrounds': AttributionDetail;
+  'attribution.undo': AttributionDetail;
+  'backgrounds.classList': BackgroundClassList;
+  'backgrounds.setClassList': BackgroundClassList;
+  'labels.annotators': AnnotatorInfo[];
+  'labels.queueCreate': LabelQueueInfo;
+  'labels.queuePage': Page<LabelQueueItem>;
+  'labels.progress': { labelled: number; total: number };
+  'labels.set': LabelRecord;
+  'labels.bulk': { changed: number; selected: number; groupId: number | null };
+  'labels.undo': LabelUndoResult;
+  'labels.forImage': ImageLabels;
+  'labels.agreement': AgreementReport;
+  'labels.disagreements': Page<DisagreementRow>;
+  'labels.errorRatios': FactorChartData;
+}
+
+export type LabelQueueKindName = z.infer<typeof LabelQueueKind>;
+
+/** One image's factor label in one source (an annotator's, the consensus, an imported file's). */
+export interface LabelRecord {
+  imageId: number | null;
+  fileName: string;
+  sourceId: number;
+  annotator: string | null;
+  factors: string[];
+  topFactor: string | null;
+  justification: string | null;
+  oneWord: string | null;
+  seconds: number | null;
+  updatedAt: string | null;
+}
+
+export interface AnnotatorInfo {
+  name: string;
+  sourceId: number;
+  labelled: number;
+  /** Mean seconds per labelled image (those with a time). */
+  meanSeconds: number | null;
+  lastAt: string | null;
+}
+
+export interface LabelQueueInfo {
+  id: number;
+  datasetId: number;
+  kind: LabelQueueKindName;
+  runId: number | null;
+  annotator: string | null;
+  seed: number | null;
+  size: number;
+  reused: boolean;
+}
+
+export interface LabelQueueItem {
+  pos: number;
+  imageId: number;
+  relPath: string;
+  className: string | null;
+  /** The annotator's (or the consensus) label, when there is one. */
+  label: LabelRecord | null;
+}
+
+export interface LabelUndoResult {
+  /** null: nothing left to undo. */
+  undone: { groupId: number; op: string; count: number } | null;
+  /** The labels as they are after the undo (label null: the image has none any more). */
+  restored: { imageId: number | null; fileName: string; label: LabelRecord | null }[];
+}
+
+export interface ImageLabels {
+  imageId: number;
+  fileName: string;
+  annotators: LabelRecord[];
+  consensus: LabelRecord | null;
+  /** Labels from other sources (imported files, ground truth). */
+  others: (LabelRecord & { sourceName: string })[];
+}
+
+export interface AgreementCell {
+  value: number | null;
+  items: number;
+  reason?: string;
+}
+
+export interface AgreementReport {
+  annotators: string[];
+  /** Images labelled by at least two of them. */
+  sharedItems: number;
+  /** Images labelled by all of them (what Fleiss' kappa uses). */
+  allItems: number;
+  rows: {
+    factor: string;
+    /** Cohen's kappa: only with exactly two annotators. */
+    cohen: AgreementCell | null;
+    fleiss: AgreementCell | null;
+    krippendorff: AgreementCell;
+    /** Share of shared images on which every annotator agrees. */
+    percentAgreement: number | null;
+  }[];
+}
+
+export interface DisagreementRow {
+  imageId: number | null;
+  fileName: string;
+  relPath: string | null;
+  className: string | null;
+  /** Factors on which the annotators differ. */
+  factors: string[];
+  topFactorDiffers: boolean;
+  labels: LabelRecord[];
+  consensus: LabelRecord | null;
+}
+
+export interface FactorChartData {
+  sourceId: number;
+  sourceName: string;
+  sourceKind: AnnotationSourceKind;
+  runs: (ImageNetXReport & { runName: string })[];
+}
+
+export interface AttributionSummary {
+  id: number;
+  runId: number;
+  clipDir: string;
+  clipSha256: string;
+  k: number;
+  seed: number;
+  /** Which background vocabulary the run's classes use. */
+  vocabulary: 'imagenet' | 'shapeworld' | 'general';
+  status: 'pending' | 'running' | 'done' | 'incomplete' | 'failed';
+  message: string | null;
+  /** The queued or running attribution job, if any. */
+  jobId: number | null;
+  numFailures: number;
+  numSeed: number;
+  numHeldout: number;
+  /** Seed failures whose background CLIP has chosen. */
+  numAttributed: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface AttributionBackground {
+  id: number;
+  phrase: string;
+  /** The prompt the generator will use: "a photo of a {class} {phrase}". */
+  prompt: string;
+  origin: 'vocabulary' | 'added';
+  votes: number;
+  meanSimilarity: number | null;
+  /** Seed failures that voted for it (image ids). */
+  imageIds: number[];
+  /** Phrases merged into this one. */
+  mergedFrom: string[];
+  /** Among the class's top k. */
+  top: boolean;
+}
+
+export interface AttributionClass {
+  classIdx: number;
+  name: string;
+  numSeed: number;
+  numHeldout: number;
+  /** Active backgrounds, most votes first (ties: higher mean similarity). */
+  backgrounds: AttributionBackground[];
+  /** Domino-style description: phrases scored by text · (mean failure − mean class image embedding). */
+  domino: { phrase: string; score: number }[];
+}
+
+export interface AttributionDetail extends AttributionSummary {
+  /** True when the run has no failures: nothing to attribute, not an error. */
+  nothingToAttribute: boolean;
+  classes: AttributionClass[];
+  /** Edits that can be undone (newest last). */
+  edits: { id: number; classIdx: number; op: string; detail: string; createdAt: string }[];
+}
+
+export interface BackgroundClassList {
+  runId: number;
+  classIdx: number;
+  className: string;
+  vocabulary: 'imagenet' | 'shapeworld' | 'general';
+  phrases: string[];
+  /** The lab has its own list for this class. */
+  overridden: boolean;
 }
 
 export type AnnotationSourceKind = 'imagenet-x-file' | 'ground-truth' | 'annotator' | 'consensus';

@@ -8,6 +8,7 @@ import { JobQueue } from './jobs/job-queue.ts';
 import { importDataset, type ImportParams } from './datasets/import-dataset.ts';
 import { runClassifier, type RunParams } from './runs/run-classifier.ts';
 import { linkAnnotationImages } from './imagenetx/annotations.ts';
+import { runAttribution, type AttributionJobParams } from './debugging/attribution.ts';
 
 export type ProviderSetting = ProviderInfo['requested'];
 
@@ -60,6 +61,11 @@ export class Lab {
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'runs' });
       return `run:${r.runId}`;
+    });
+    this.jobs.register<AttributionJobParams>('attribution', async (ctx) => {
+      const r = await runAttribution(this.db, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
+      ctx.throwIfCancelled();
+      return `attribution:${r.id}`;
     });
   }
 

@@ -2,16 +2,23 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Folder of a committed ShapeWorld model package (`classifier`, later `clip`, `diffusion`), found
- * by walking up from this file so it works from the source tree, dist/ and a packaged app. */
-export function shapeworldPackageDir(kind: 'classifier'): string {
+export type ShapeWorldPackage = 'classifier' | 'clip' | 'diffusion';
+
+/** The file that marks a package folder: FactorLab's manifest, or diffusers' pipeline index for the
+ * text-to-image model (which is in the Hugging Face Optimum layout, like any SD export). */
+const MARKER: Record<ShapeWorldPackage, string> = { classifier: 'manifest.json', clip: 'manifest.json', diffusion: 'model_index.json' };
+
+/** Folder of a committed ShapeWorld model package, found by walking up from this file so it works
+ * from the source tree, dist/ and a packaged app. */
+export function shapeworldPackageDir(kind: ShapeWorldPackage): string {
+  const marker = MARKER[kind];
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'native-models', 'shapeworld', 'models', kind);
-    if (existsSync(join(candidate, 'manifest.json'))) return candidate;
+    if (existsSync(join(candidate, marker))) return candidate;
     const here = join(dir, 'models', kind);
-    if (existsSync(join(here, 'manifest.json'))) return here;
+    if (existsSync(join(here, marker))) return here;
     dir = dirname(dir);
   }
-  throw new Error(`the ShapeWorld ${kind} package is missing (native-models/shapeworld/models/${kind}/manifest.json): run npm run build:shapeworld`);
+  throw new Error(`the ShapeWorld ${kind} package is missing (native-models/shapeworld/models/${kind}/${marker}): run npm run build:shapeworld`);
 }

@@ -8,11 +8,19 @@ import { ModelsView } from './views/ModelsView.tsx';
 import { RunsView } from './views/RunsView.tsx';
 import { FailuresView } from './views/FailuresView.tsx';
 import { JobsView } from './views/JobsView.tsx';
+import { AttributionView } from './views/AttributionView.tsx';
+import { LabelView } from './views/LabelView.tsx';
+import { ReviewView } from './views/ReviewView.tsx';
+import { FactorChartView } from './views/FactorChartView.tsx';
 
 const NAV = [
   { id: 'datasets', label: 'Datasets', icon: '▦' },
   { id: 'models', label: 'Models', icon: '◇' },
   { id: 'runs', label: 'Runs', icon: '▶' },
+  { id: 'attribution', label: 'Attribution', icon: '◎' },
+  { id: 'label', label: 'Label', icon: '✎' },
+  { id: 'review', label: 'Review', icon: '⚖' },
+  { id: 'factors', label: 'Factors', icon: '▥' },
   { id: 'jobs', label: 'Jobs', icon: '≡' },
 ] as const;
 
@@ -33,6 +41,14 @@ export function App() {
         return id !== null && Number.isInteger(id) ? <FailuresView runId={id} query={route.query} /> : <RunsView />;
       case 'jobs':
         return <JobsView />;
+      case 'label':
+        return <LabelView query={route.query} />;
+      case 'review':
+        return <ReviewView />;
+      case 'factors':
+        return <FactorChartView query={route.query} />;
+      case 'attribution':
+        return <AttributionView id={id !== null && Number.isInteger(id) ? id : null} />;
       default:
         return (
           <div className="page">

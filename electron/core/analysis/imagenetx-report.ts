@@ -12,7 +12,7 @@ import type { Db } from '../store/database.ts';
 import type { ImageNetXReport, ImageNetXErrorType } from '../../contract.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
-import { errorRatios } from './error-ratios.ts';
+import { errorRatios, errorRatiosFromCounts } from './error-ratios.ts';
 import { hasFactor, type Annotation, type MetaclassRow } from '../imagenetx/format.ts';
 import { getSource, loadMetaclasses, prototypeSet, sourceAnnotations } from '../imagenetx/annotations.ts';
 
@@ -89,10 +89,42 @@ export function analyseFactors(predictions: { fileName: string; predicted: numbe
   return { errorType, predictions: predictions.length, unannotated, prototypesDropped, ...errorRatios(rows) };
 }
 
+/** A run against labels made in the lab's labelling workspace (origin 'labelling': an annotator's
+ * or the consensus). Their class is the dataset's, which need not be the model's numbering, so
+ * correct = the run's own verdict (predicted = the image's true class mapped into the model's
+ * label space); the labels are joined by file name and give the factors. */
+export function runVersusLabels(db: Db, runId: number, sourceId: number): FactorAnalysis {
+  const rows = db
+    .prepare(
+      `SELECT p.correct, a.factors FROM predictions p JOIN images i ON i.id = p.image_id
+       JOIN annotations a ON a.source_id = ? AND a.file_name = i.file_name
+       WHERE p.run_id = ? AND p.correct IS NOT NULL`,
+    )
+    .all(sourceId, runId) as { correct: number; factors: number }[];
+  const predictions = db.prepare(`SELECT COUNT(*) FROM predictions WHERE run_id = ? AND correct IS NOT NULL`).pluck().get(runId) as number;
+  const per = IMAGENET_X_FACTORS.map(() => ({ count: 0, correct: 0 }));
+  let correct = 0;
+  for (const r of rows) {
+    if (r.correct) correct++;
+    for (let i = 0; i < per.length; i++)
+      if ((r.factors >> i) & 1) {
+        per[i].count++;
+        if (r.correct) per[i].correct++;
+      }
+  }
+  return { errorType: 'class', predictions, unannotated: predictions - rows.length, prototypesDropped: 0, ...errorRatiosFromCounts(rows.length, correct, per) };
+}
+
 /** A model run against an annotation source: predictions matched to annotations by file name. */
 export function runFactorReport(db: Db, p: { runId: number; sourceId: number; errorType?: ImageNetXErrorType; keepPrototypes?: boolean }): ImageNetXReport {
   if (!db.prepare(`SELECT 1 FROM runs WHERE id = ?`).get(p.runId)) throw new NotFoundError(`no run with id ${p.runId}`);
   const source = getSource(db, p.sourceId);
+  if (source.origin === 'labelling') {
+    if ((p.errorType ?? 'class') !== 'class') throw new BadInputError(`source "${source.name}" holds labels made in the lab: only the error type "class" applies`);
+    const r = runVersusLabels(db, p.runId, source.id);
+    if (r.images === 0) throw new BadInputError(`nothing to evaluate: none of run ${p.runId}'s scored predictions has a label in source "${source.name}"`);
+    return { runId: p.runId, sourceId: source.id, sourceName: source.name, ...r };
+  }
   const preds = (
     db.prepare(`SELECT i.file_name, p.pred_class FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? ORDER BY p.image_id`).all(p.runId) as {
       file_name: string;

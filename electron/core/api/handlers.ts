@@ -10,11 +10,28 @@ import { BadInputError, NotFoundError } from '../errors.ts';
 import { listRuns, predictionFor, runDetail, runFailures } from '../runs/run-queries.ts';
 import { exportAnnotations, getSource, importAnnotations, listSources, readMetaclassFile, storeMetaclasses } from '../imagenetx/annotations.ts';
 import { runFactorReport } from '../analysis/imagenetx-report.ts';
+import {
+  backgroundClassList,
+  editBackgrounds,
+  encodeWithSessionClip,
+  getAttribution,
+  listAttributions,
+  setBackgroundClassList,
+  startAttribution,
+  undoEdit,
+} from '../debugging/attribution.ts';
+import { bulkApply, imageLabels, listAnnotators, setLabel, undoLast } from '../labelling/labels.ts';
+import { createQueue, queuePage, queueProgress } from '../labelling/queues.ts';
+import { agreementReport, disagreements, factorChart } from '../labelling/review.ts';
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
 
 function count(lab: Lab, table: string): number {
   return (lab.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+function attributionJob(lab: Lab, sessionId: number): number | null {
+  return lab.jobs.findActive<{ sessionId: number }>('attribution', (q) => q.sessionId === sessionId)?.id ?? null;
 }
 
 /** The API's implementation. Params arrive already validated by dispatch(). */
@@ -94,5 +111,37 @@ export function createHandlers(lab: Lab): Handlers {
       return exportAnnotations(lab.db, p.sourceId, p.out);
     },
     'analysis.errorRatios': (p) => runFactorReport(lab.db, p),
+    'attribution.start': async (p) => {
+      const r = await startAttribution(lab.db, p);
+      let jobId: number | null = null;
+      if (r.needsJob) {
+        const active = lab.jobs.findActive<{ sessionId: number }>('attribution', (q) => q.sessionId === r.id);
+        jobId = active ? active.id : lab.jobs.submit('attribution', `Attribute backgrounds of run #${p.runId}`, { sessionId: r.id }).id;
+      }
+      return { id: r.id, jobId, reused: r.reused, nothingToAttribute: r.nothingToAttribute };
+    },
+    'attribution.get': (p) => getAttribution(lab.db, p.id, attributionJob(lab, p.id)),
+    'attribution.list': (p) => listAttributions(lab.db, p.runId, (id) => attributionJob(lab, id)),
+    'attribution.editBackgrounds': async (p) => {
+      await editBackgrounds(lab.db, p, (prompt) => encodeWithSessionClip(lab.db, p.id, prompt));
+      return getAttribution(lab.db, p.id, attributionJob(lab, p.id));
+    },
+    'attribution.undo': (p) => {
+      undoEdit(lab.db, p.id);
+      return getAttribution(lab.db, p.id, attributionJob(lab, p.id));
+    },
+    'backgrounds.classList': (p) => backgroundClassList(lab.db, p.runId, p.classIdx),
+    'backgrounds.setClassList': (p) => setBackgroundClassList(lab.db, p),
+    'labels.annotators': () => listAnnotators(lab.db),
+    'labels.queueCreate': (p) => createQueue(lab.db, p),
+    'labels.queuePage': (p) => queuePage(lab.db, p),
+    'labels.progress': (p) => queueProgress(lab.db, p),
+    'labels.set': (p) => setLabel(lab.db, p),
+    'labels.bulk': (p) => bulkApply(lab.db, p),
+    'labels.undo': (p) => undoLast(lab.db, p),
+    'labels.forImage': (p) => imageLabels(lab.db, p.imageId),
+    'labels.agreement': (p) => agreementReport(lab.db, p),
+    'labels.disagreements': (p) => disagreements(lab.db, p),
+    'labels.errorRatios': (p) => factorChart(lab.db, p),
   };
 }

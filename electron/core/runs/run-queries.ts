@@ -2,7 +2,8 @@ import type { Db } from '../store/database.ts';
 import type { ClassAccuracy, ConfusionPair, FailureRow, Page, Params, RunDetail, RunSummary } from '../../contract.ts';
 import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
 import { mapClasses } from './class-mapping.ts';
-import { NotFoundError } from '../errors.ts';
+import { BadInputError, NotFoundError } from '../errors.ts';
+import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
 
 const SUMMARY_SQL = `
   SELECT r.id, r.model_id, m.name AS model_name, r.dataset_id, d.name AS dataset_name, r.status, r.provider,
@@ -102,8 +103,25 @@ export function runFailures(db: Db, p: Params<'runs.failures'>): Page<FailureRow
   if (p.predClass !== undefined) where.push('p.pred_class = @predClass');
   if (p.minConfidence !== undefined) where.push('p.confidence >= @minConfidence');
   if (p.maxConfidence !== undefined) where.push('p.confidence <= @maxConfidence');
+  // Drill-down from an error-ratio bar: failures whose label in the source carries the factor.
+  let factorBit: number | undefined;
+  if (p.factor !== undefined) {
+    if (p.sourceId === undefined) throw new BadInputError('a factor filter needs the annotation source (sourceId)');
+    factorBit = IMAGENET_X_FACTORS.indexOf(p.factor);
+    where.push(
+      'EXISTS (SELECT 1 FROM annotations a WHERE a.source_id = @sourceId AND a.file_name = (SELECT file_name FROM images WHERE id = p.image_id) AND (a.factors >> @factorBit) & 1 = 1)',
+    );
+  }
   const order = { confidence_desc: 'p.confidence DESC', confidence_asc: 'p.confidence ASC', true_class: 'p.true_class, p.confidence DESC' }[p.sort];
-  const args = { runId: p.runId, trueClass: p.trueClass, predClass: p.predClass, minConfidence: p.minConfidence, maxConfidence: p.maxConfidence };
+  const args = {
+    runId: p.runId,
+    trueClass: p.trueClass,
+    predClass: p.predClass,
+    minConfidence: p.minConfidence,
+    maxConfidence: p.maxConfidence,
+    sourceId: factorBit === undefined ? undefined : p.sourceId,
+    factorBit,
+  };
   const clean = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM predictions p WHERE ${where.join(' AND ')}`).get(clean) as { n: number }).n;
   const rows = db

@@ -148,4 +148,128 @@ export const migrations: readonly string[] = [
     metaclass INTEGER NOT NULL
   );
   `,
+  // 3: background attribution (Chegini & Feizi): a session = one run + one CLIP package + k + seed.
+  // The debug set's seed/heldout split, per-class background lists (editable: merged_into / dropped,
+  // with an edit log for undo), image embeddings (resume skips stored images), each seed failure's
+  // chosen background, Domino-style descriptions; background_lists: a lab's own list for a class.
+  `
+  CREATE TABLE attribution_sessions (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    clip_dir TEXT NOT NULL,
+    clip_sha256 TEXT NOT NULL,
+    k INTEGER NOT NULL CHECK (k > 0),
+    seed INTEGER NOT NULL,
+    vocabulary TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'incomplete', 'failed')),
+    message TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at TEXT,
+    UNIQUE (run_id, clip_sha256, k, seed)
+  );
+  CREATE TABLE attribution_split (
+    session_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    part TEXT NOT NULL CHECK (part IN ('seed', 'heldout')),
+    PRIMARY KEY (session_id, image_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE attribution_backgrounds (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    phrase TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('vocabulary', 'added')),
+    embedding BLOB,
+    merged_into INTEGER REFERENCES attribution_backgrounds(id),
+    dropped INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX attribution_backgrounds_by_class ON attribution_backgrounds(session_id, class_idx);
+  CREATE TABLE attribution_images (
+    session_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    embedding BLOB,
+    error TEXT,
+    PRIMARY KEY (session_id, image_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE attribution_choices (
+    session_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    background_id INTEGER REFERENCES attribution_backgrounds(id) ON DELETE SET NULL,
+    similarity REAL,
+    PRIMARY KEY (session_id, image_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE attribution_domino (
+    session_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    phrases TEXT NOT NULL,
+    PRIMARY KEY (session_id, class_idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE attribution_edits (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('rename', 'merge', 'drop', 'add')),
+    detail TEXT NOT NULL,
+    before TEXT NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE background_lists (
+    vocabulary TEXT NOT NULL,
+    class_name TEXT NOT NULL,
+    phrases TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (vocabulary, class_name)
+  );
+  `,
+  // 4: the labelling workspace. Each annotator's labels live in a source of kind 'annotator' (one
+  // per name); review writes a 'consensus' source. annotations gain who wrote them, when, and how
+  // long the image was looked at. label_edits keeps every change's previous row (JSON, null = none)
+  // grouped into undo steps (one per single label, one per bulk apply). A queue is a dataset plus a
+  // stored ordering of its images (failures of a run, unlabelled, disagreements, seeded random):
+  // pages of it are range reads on (queue_id, pos).
+  `
+  ALTER TABLE annotations ADD COLUMN annotator TEXT;
+  ALTER TABLE annotations ADD COLUMN updated_at TEXT;
+  ALTER TABLE annotations ADD COLUMN seconds REAL;
+  CREATE INDEX annotations_by_source_image ON annotations(source_id, image_id);
+  CREATE TABLE label_edit_groups (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES annotation_sources(id) ON DELETE CASCADE,
+    op TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE INDEX label_edit_groups_by_actor ON label_edit_groups(actor, undone, id);
+  CREATE TABLE label_edits (
+    group_id INTEGER NOT NULL REFERENCES label_edit_groups(id) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    PRIMARY KEY (group_id, file_name)
+  ) WITHOUT ROWID;
+  CREATE TABLE label_queues (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('all', 'failures', 'unlabelled', 'disagreements', 'random')),
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    annotator TEXT,
+    seed INTEGER,
+    size INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE label_queue_items (
+    queue_id INTEGER NOT NULL REFERENCES label_queues(id) ON DELETE CASCADE,
+    pos INTEGER NOT NULL,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    PRIMARY KEY (queue_id, pos)
+  ) WITHOUT ROWID;
+  CREATE INDEX label_queue_items_by_image ON label_queue_items(queue_id, image_id);
+  `,
 ];

@@ -25,6 +25,9 @@ interface Filters {
   minConfidence: number | null;
   maxConfidence: number | null;
   sort: Sort;
+  /** Drill-down from the error-ratio chart: failures whose label in `source` carries `factor`. */
+  factor: string | null;
+  source: number | null;
 }
 
 function intOrNull(s: string | null): number | null {
@@ -47,6 +50,8 @@ function readFilters(q: URLSearchParams): Filters {
     minConfidence: probOrNull(q.get('min')),
     maxConfidence: probOrNull(q.get('max')),
     sort: SORTS.some((s) => s.value === sort) ? (sort as Sort) : 'confidence_desc',
+    factor: q.get('factor') && intOrNull(q.get('source')) !== null ? q.get('factor') : null,
+    source: q.get('factor') ? intOrNull(q.get('source')) : null,
   };
 }
 
@@ -63,6 +68,8 @@ export function FailuresView({ runId, query }: { runId: number; query: URLSearch
           min: f.minConfidence,
           max: f.maxConfidence,
           sort: f.sort === 'confidence_desc' ? null : f.sort,
+          factor: f.factor,
+          source: f.source,
         }),
         { replace: true },
       );
@@ -248,6 +255,8 @@ function FailureGrid({ run, filters, setFilters }: { run: RunDetail; filters: Fi
     minConfidence: filters.minConfidence ?? undefined,
     maxConfidence: filters.maxConfidence ?? undefined,
     sort: filters.sort,
+    factor: (filters.factor ?? undefined) as ParamsIn<'runs.failures'>['factor'],
+    sourceId: filters.source ?? undefined,
   };
   const paramsKey = JSON.stringify(params);
   // A run that is still going is listed again when it finishes.
@@ -284,7 +293,7 @@ function FailureGrid({ run, filters, setFilters }: { run: RunDetail; filters: Fi
   }, []);
   const close = useCallback(() => setOpen(null), []);
 
-  const anyFilter = filters.trueClass !== null || filters.predClass !== null || filters.minConfidence !== null || filters.maxConfidence !== null;
+  const anyFilter = filters.trueClass !== null || filters.predClass !== null || filters.minConfidence !== null || filters.maxConfidence !== null || filters.factor !== null;
   const failures = run.numScored - run.numCorrect;
 
   return (
@@ -304,13 +313,21 @@ function FailureGrid({ run, filters, setFilters }: { run: RunDetail; filters: Fi
             ))}
           </select>
         </label>
+        {filters.factor ? (
+          <span className="chip chip-active" data-testid="filter-factor" title={`Failures whose label in annotation source #${filters.source} carries this factor`}>
+            factor: {filters.factor.replace(/_/g, ' ')}
+            <button type="button" className="icon-btn" aria-label="Clear the factor filter" onClick={() => setFilters({ factor: null, source: null })}>
+              ×
+            </button>
+          </span>
+        ) : null}
         <span className="filterbar-spacer" />
         <span className="result-count" data-testid="failure-total">
           {list.total === null ? '…' : `${num(list.total)} ${list.total === 1 ? 'failure' : 'failures'}`}
           {anyFilter && list.total !== null ? <span className="dim"> of {num(failures)}</span> : null}
         </span>
         {anyFilter ? (
-          <button type="button" className="btn small" data-testid="filter-clear" onClick={() => setFilters({ trueClass: null, predClass: null, minConfidence: null, maxConfidence: null })}>
+          <button type="button" className="btn small" data-testid="filter-clear" onClick={() => setFilters({ trueClass: null, predClass: null, minConfidence: null, maxConfidence: null, factor: null, source: null })}>
             Clear filters
           </button>
         ) : null}
