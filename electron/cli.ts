@@ -91,13 +91,24 @@ function print(json: boolean, value: unknown, text: () => string): void {
 const commands: Record<string, Command> = {
   demo: {
     summary: 'the main job on the embedded ShapeWorld demo: generate images, import, run the ShapeWorld classifier, report accuracy, failures and per-factor error ratios',
-    usage: 'factorlab demo [--lab DIR] [--images N] [--seed S] [--provider auto|cpu|cuda|webgpu] [--json]',
-    options: { ...jsonOption, lab: { type: 'string', default: process.env.FACTORLAB_LAB ?? 'factorlab-demo' }, images: { type: 'string', default: '2000' }, seed: { type: 'string', default: '3' }, provider: { type: 'string' } },
+    usage:
+      'factorlab demo [--lab DIR] [--images N] [--seed S] [--generate N] [--provider auto|cpu|cuda|webgpu] [--json]\n' +
+      '  --generate N: images per prompt in the generation check (attributed background vs class name only), 0 skips it; default 8',
+    options: {
+      ...jsonOption,
+      lab: { type: 'string', default: process.env.FACTORLAB_LAB ?? 'factorlab-demo' },
+      images: { type: 'string', default: '2000' },
+      seed: { type: 'string', default: '3' },
+      generate: { type: 'string', default: '8' },
+      provider: { type: 'string' },
+    },
     async run(v) {
       const count = Number(v.images);
       const seed = Number(v.seed);
       if (!Number.isInteger(count) || count < 10 || count > 1_000_000) throw new UsageError(`--images must be an integer from 10 to 1000000, got ${String(v.images)}`);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(v.seed)}`);
+      const generatePerPrompt = Number(v.generate);
+      if (!Number.isInteger(generatePerPrompt) || generatePerPrompt < 0 || generatePerPrompt > 64) throw new UsageError(`--generate must be an integer from 0 to 64, got ${String(v.generate)}`);
       const { runShapeWorldDemo } = await import('./core/demo/shapeworld-demo.ts');
       const lab = Lab.open(String(v.lab));
       const quiet = Boolean(v.json);
@@ -105,6 +116,7 @@ const commands: Record<string, Command> = {
         const r = await runShapeWorldDemo(lab, {
           count,
           seed,
+          generatePerPrompt,
           provider: v.provider as 'auto' | undefined,
           log: (line) => quiet || process.stderr.write(`${line}\n`),
           onJob: async (jobId) => {
@@ -124,6 +136,15 @@ const commands: Record<string, Command> = {
               .map((f) => `    ${f.factor.padEnd(17)} ${f.errorRatio!.toFixed(2).padStart(5)}  (${f.count} images, accuracy ${pct(f.accuracy)})`),
             '  most frequent confusions:',
             ...r.run.confusions.slice(0, 5).map((c) => `    ${c.trueName} -> ${c.predName}: ${c.count}`),
+            `  CLIP attribution of the failures (${r.attribution.numSeed} seed, ${r.attribution.numHeldout} heldout): top backgrounds per class`,
+            ...Object.entries(r.attribution.backgrounds).map(([c, bgs]) => `    ${c.padEnd(9)} ${bgs.join(' | ')}`),
+            ...(r.generation
+              ? [
+                  `  classifier on generated images (${r.generation.images}, ${r.generation.perPrompt} per prompt, ${r.generation.seconds.toFixed(1)} s): ` +
+                    `${pct(r.generation.attributedAccuracy)} on "a photo of a {class} {attributed background}", ${pct(r.generation.plainAccuracy)} on "a photo of a {class}"`,
+                  `    images in ${r.generation.folder}`,
+                ]
+              : []),
             `Browse the failures: npx factorlab serve --lab ${r.lab}`,
           ].join('\n'),
         );

@@ -1,11 +1,12 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Lab } from '../lab.ts';
-import type { AnnotationImportResult, AnnotationSourceInfo, ImageNetXReport, RunDetail } from '../../contract.ts';
+import type { AnnotationImportResult, AnnotationSourceInfo, AttributionDetail, ImageNetXReport, RunDetail } from '../../contract.ts';
 import { createHandlers } from '../api/handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
 import { generateSplit } from '../../../native-models/shapeworld/index.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
+import { runGenerationCheck, type GenerationCheck } from './generation-check.ts';
 
 export interface DemoOptions {
   count: number;
@@ -13,6 +14,8 @@ export interface DemoOptions {
   provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
   log: (line: string) => void;
   onJob?: (jobId: number) => Promise<void>;
+  /** Images per prompt in the generation check; 0 skips it. */
+  generatePerPrompt?: number;
 }
 
 export interface DemoReport {
@@ -26,6 +29,12 @@ export interface DemoReport {
   accuracyUncommonBackground: number | null;
   /** Per-factor error ratios (with Wilson intervals) against the ground-truth annotation source. */
   errorRatios: ImageNetXReport;
+  /** The model packages the demo used: classifier, CLIP, text-to-image (SD layout). */
+  packages: { classifier: string; clip: string; diffusion: string | null };
+  /** CLIP attribution of the run's failures (seed half): per class its top backgrounds. */
+  attribution: { id: number; numFailures: number; numSeed: number; numHeldout: number; backgrounds: Record<string, string[]> };
+  /** The classifier on generated images: attributed backgrounds vs class name only (null: skipped). */
+  generation: GenerationCheck | null;
   seconds: { generate: number; total: number };
 }
 
@@ -79,6 +88,48 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
     opts.log(`ground-truth factors stored as annotation source "${source.name}" (${source.numAnnotations} images)`);
   }
   const report = (await call('analysis.errorRatios', { runId: started.runId, sourceId: source.id, errorType: 'class' })) as ImageNetXReport;
+
+  // CLIP attribution (Chegini & Feizi): which uncommon background explains each seed failure.
+  const clipDir = shapeworldPackageDir('clip');
+  const attr = (await call('attribution.start', { runId: started.runId, clip: clipDir, k: 3, seed: 0 })) as { id: number; jobId: number | null };
+  if (attr.jobId !== null) {
+    await opts.onJob?.(attr.jobId);
+    const job = await lab.jobs.wait(attr.jobId);
+    if (job.status !== 'done') throw new Error(`attribution ${job.status}: ${job.error ?? job.message ?? ''}`);
+  }
+  const detail = (await call('attribution.get', { id: attr.id })) as AttributionDetail;
+  const backgrounds: Record<string, string[]> = {};
+  for (const c of detail.classes) {
+    const top = c.backgrounds.filter((b) => b.top).map((b) => b.phrase);
+    if (top.length) backgrounds[c.name] = top;
+  }
+
+  let diffusionDir: string | null = null;
+  try {
+    diffusionDir = shapeworldPackageDir('diffusion');
+  } catch {
+    opts.log('no ShapeWorld text-to-image package: generation check skipped');
+  }
+  let generation: GenerationCheck | null = null;
+  const perPrompt = opts.generatePerPrompt ?? 8;
+  if (diffusionDir && perPrompt > 0) {
+    const targets = detail.classes
+      .map((c) => ({ classIdx: c.classIdx, className: c.name, phrase: c.backgrounds.find((b) => b.top)?.phrase }))
+      .filter((t): t is { classIdx: number; className: string; phrase: string } => t.phrase !== undefined);
+    generation = await runGenerationCheck({
+      diffusionDir,
+      classifierDir: shapeworldPackageDir('classifier'),
+      targets,
+      outDir: join(lab.dir, 'shapeworld', `generated-check-run${started.runId}`),
+      perPrompt,
+      steps: 20,
+      guidance: 5,
+      seed: opts.seed,
+      provider: opts.provider,
+      log: opts.log,
+    });
+  }
+
   const bg = report.factors.find((f) => f.factor === 'background')!;
   const usualN = report.images - bg.count;
   return {
@@ -90,6 +141,9 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
     accuracyUsualBackground: usualN > 0 ? (report.correct - bg.correct) / usualN : null,
     accuracyUncommonBackground: bg.accuracy,
     errorRatios: report,
+    packages: { classifier: shapeworldPackageDir('classifier'), clip: clipDir, diffusion: diffusionDir },
+    attribution: { id: detail.id, numFailures: detail.numFailures, numSeed: detail.numSeed, numHeldout: detail.numHeldout, backgrounds },
+    generation,
     seconds: { generate: generateSeconds, total: (performance.now() - t0) / 1000 },
   };
 }
