@@ -70,6 +70,7 @@ export class Lab {
   }
 
   close(): void {
+    this.jobs.dispose();
     this.db.close();
   }
 }

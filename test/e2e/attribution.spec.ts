@@ -16,7 +16,7 @@ let tmp: ReturnType<typeof tempDir> | undefined;
 test.beforeAll(async () => {
   tmp = tempDir('factorlab-e2e-attr-');
   const lab = join(tmp.path, 'lab');
-  const r = spawnSync(process.execPath, [CLI, 'demo', '--lab', lab, '--images', '300', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, 'demo', '--lab', lab, '--images', '300', '--generate', '0', '--json'], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
   const started = await startServer(lab, join(process.cwd(), 'test-results', 'e2e-attribution-server.log'));
   server = started.child;
@@ -34,9 +34,11 @@ test('attributes the demo run and shows backgrounds with their voters; drop and 
   await page.goto(url);
   await expect(page.getByTestId('connection')).toHaveText(/connected/);
   await page.getByTestId('nav-attribution').click();
-  await expect(page.getByTestId('attribution-empty')).toBeVisible();
+  // The demo attributed its run already (k 3, split seed 0): it is listed; a new split seed starts another.
+  await expect(page.getByTestId('attribution-row')).toHaveCount(1);
   await expect(page.getByTestId('attribution-run')).toContainText('shapeworld-cnn');
   await expect(page.getByTestId('attribution-clip')).toHaveValue('shapeworld');
+  await page.getByTestId('attribution-seed').fill('1');
   await page.getByTestId('attribution-submit').click();
 
   const classes = page.getByTestId('attribution-class');

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Db } from '../store/database.ts';
 import type { JobInfo, JobStatus } from '../../contract.ts';
 import { ProgressRate } from './progress-rate.ts';
@@ -33,6 +35,7 @@ interface JobRow {
   message: string | null;
   error: string | null;
   result_ref: string | null;
+  owner: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -44,10 +47,40 @@ interface Live {
 }
 
 const PERSIST_EVERY_MS = 500;
+/** A job owned by a process on another machine (a lab on a shared drive) counts as alive while it
+ * was updated this recently. */
+const FOREIGN_STALE_MS = 10 * 60 * 1000;
+
+/** Queues alive in this process, by owner token: a lab opened twice in one process must not mark
+ * the other instance's jobs as interrupted. */
+const liveOwners = new Set<string>();
+
+/** True when the process that queued or ran a job is gone: no owner (older rows), a dead pid on
+ * this host, a closed queue of this process, or no update for a while from another host. */
+export function ownerIsGone(owner: string | null, updatedAt: string, now = Date.now()): boolean {
+  if (!owner) return true;
+  const parts = owner.split(':');
+  if (parts.length < 3) return true;
+  const token = parts.pop()!;
+  const pid = Number(parts.pop());
+  const host = parts.join(':');
+  if (host !== hostname()) return now - Date.parse(updatedAt.endsWith('Z') ? updatedAt : `${updatedAt}Z`) > FOREIGN_STALE_MS;
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return !liveOwners.has(`${pid}:${token}`);
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
 
 /** Persistent, serial job queue: one job runs at a time (they compete for the same cores or GPU).
- * Jobs found `running` when a lab opens were cut off by a crash: they are marked `interrupted`. */
+ * Each job records the process that owns it. Jobs found `queued` or `running` when a lab opens
+ * whose owner is gone were cut off by a crash: they are marked `interrupted`. Jobs of another live
+ * process (a CLI command next to `factorlab serve`) are left to it. */
 export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   private readonly db: Db;
   private readonly handlers = new Map<string, JobHandler<any>>();
   private readonly live = new Map<number, Live>();
@@ -57,7 +90,15 @@ export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
   constructor(db: Db) {
     super();
     this.db = db;
-    db.prepare(`UPDATE jobs SET status = 'interrupted', message = 'the process stopped while this job ran; resume to continue from what was stored', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE status IN ('running', 'queued')`).run();
+    liveOwners.add(this.owner.split(':').slice(-2).join(':'));
+    const active = db.prepare(`SELECT id, owner, updated_at FROM jobs WHERE status IN ('running', 'queued')`).all() as { id: number; owner: string | null; updated_at: string }[];
+    const mark = db.prepare(`UPDATE jobs SET status = 'interrupted', message = 'the process stopped while this job ran; resume to continue from what was stored', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND status IN ('running', 'queued')`);
+    for (const j of active) if (ownerIsGone(j.owner, j.updated_at)) mark.run(j.id);
+  }
+
+  /** This queue's jobs no longer count as alive (the lab is closing). */
+  dispose(): void {
+    liveOwners.delete(this.owner.split(':').slice(-2).join(':'));
   }
 
   register<P>(kind: string, handler: JobHandler<P>): void {
@@ -67,8 +108,8 @@ export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
   submit<P>(kind: string, title: string, params: P): JobInfo {
     if (!this.handlers.has(kind)) throw new Error(`unknown job kind: ${kind}`);
     const info = this.db
-      .prepare(`INSERT INTO jobs (kind, title, params, status) VALUES (?, ?, ?, 'queued') RETURNING id`)
-      .get(kind, title, JSON.stringify(params)) as { id: number };
+      .prepare(`INSERT INTO jobs (kind, title, params, status, owner) VALUES (?, ?, ?, 'queued', ?) RETURNING id`)
+      .get(kind, title, JSON.stringify(params), this.owner) as { id: number };
     this.schedule(info.id);
     return this.get(info.id);
   }
@@ -76,7 +117,7 @@ export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
   resume(jobId: number): JobInfo {
     const job = this.get(jobId);
     if (!['interrupted', 'failed', 'cancelled'].includes(job.status)) return job;
-    this.update(jobId, { status: 'queued', error: null, message: null });
+    this.update(jobId, { status: 'queued', error: null, message: null, owner: this.owner });
     this.schedule(jobId);
     return this.get(jobId);
   }
@@ -146,7 +187,7 @@ export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
       const handler = this.handlers.get(row.kind)!;
       const live: Live = { controller: new AbortController(), rate: new ProgressRate(), lastPersist: 0 };
       this.live.set(jobId, live);
-      this.update(jobId, { status: 'running' });
+      this.update(jobId, { status: 'running', owner: this.owner });
       const ctx: JobContext<unknown> = {
         jobId,
         params: JSON.parse(row.params),
@@ -185,7 +226,7 @@ export class JobQueue extends EventEmitter<{ job: [JobInfo] }> {
     }
   }
 
-  private update(jobId: number, fields: Partial<Pick<JobRow, 'status' | 'done' | 'total' | 'message' | 'error' | 'result_ref'>>): void {
+  private update(jobId: number, fields: Partial<Pick<JobRow, 'status' | 'done' | 'total' | 'message' | 'error' | 'result_ref' | 'owner'>>): void {
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     const sets = keys.map((k) => `${k} = @${k}`).join(', ');
     this.db.prepare(`UPDATE jobs SET ${sets}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = @id`).run({ ...fields, id: jobId });

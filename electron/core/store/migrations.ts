@@ -272,4 +272,7 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX label_queue_items_by_image ON label_queue_items(queue_id, image_id);
   `,
+  // 5: the process that owns a queued or running job (host:pid:token), so that a second process
+  // opening the lab (a CLI command next to `factorlab serve`) does not take a live job for a crashed one.
+  `ALTER TABLE jobs ADD COLUMN owner TEXT;`,
 ];

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDatabase } from '../../../electron/core/store/database.ts';
-import { JobQueue } from '../../../electron/core/jobs/job-queue.ts';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { JobQueue, ownerIsGone } from '../../../electron/core/jobs/job-queue.ts';
 import { ProgressRate } from '../../../electron/core/jobs/progress-rate.ts';
 import { formatJobLine } from '../../../electron/core/jobs/format-progress.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
@@ -91,5 +93,49 @@ describe('progress rate and ETA', () => {
     expect(line).toContain('100/400');
     expect(line).toContain('50.0/s');
     expect(line).toContain('ETA 6s');
+  });
+
+  it('leaves the jobs of another live process alone and marks those of a dead one', async () => {
+    const { file, db } = setup();
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      const alive = `${hostname()}:${child.pid}:t1`;
+      const dead = `${hostname()}:2147483646:t2`;
+      const insert = db.prepare(`INSERT INTO jobs (kind, title, params, status, owner) VALUES ('count', ?, '{}', 'running', ?)`);
+      insert.run('alive', alive);
+      insert.run('dead', dead);
+      insert.run('legacy', null);
+      db.close();
+      const db2 = openDatabase(file);
+      const q = new JobQueue(db2);
+      const status = Object.fromEntries(q.list().map((j) => [j.title, j.status]));
+      expect(status).toEqual({ alive: 'running', dead: 'interrupted', legacy: 'interrupted' });
+      db2.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('a lab opened twice in one process keeps the first queue\'s running job; once that queue is disposed it counts as gone', async () => {
+    const { file, db } = setup();
+    const q1 = new JobQueue(db);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    q1.register('wait', async () => {
+      await gate;
+      return 'ok';
+    });
+    const job = q1.submit('wait', 'w', {});
+    await new Promise((r) => setTimeout(r, 20));
+    const q2 = new JobQueue(openDatabase(file));
+    expect(q2.get(job.id).status).toBe('running');
+    release();
+    expect((await q1.wait(job.id)).status).toBe('done');
+    q1.dispose();
+    const row = db.prepare(`SELECT owner, updated_at FROM jobs WHERE id = ?`).get(job.id) as { owner: string; updated_at: string };
+    expect(ownerIsGone(row.owner, row.updated_at)).toBe(true);
+    expect(ownerIsGone(`some-other-host:1:x`, new Date().toISOString())).toBe(false);
+    expect(ownerIsGone(`some-other-host:1:x`, new Date(Date.now() - 11 * 60 * 1000).toISOString())).toBe(true);
+    db.close();
   });
 });
