@@ -5,7 +5,10 @@
 //
 //   npm run bench [-- --model PACKAGE_OR_ONNX --preset imagenet --images N] [--case all|run|imagenetx]
 // --case imagenetx runs only the ImageNet-X analysis case (imagenetx-bench.ts: 50 000 annotations x 4
-// prediction files end to end, against a read-and-split baseline; target < 2 s); all (default) runs both.
+// prediction files end to end, against a read-and-split baseline; target < 2 s); all (default) runs all.
+// --case head runs only the head retraining case (head-bench.ts: one full-batch objective + gradient
+// pass with onnxruntime and with the typed-array kernels against the bare onnxruntime products;
+// --head-size n,D,C, default 3000,2048,1000).
 // Without --model it uses a torchvision ResNet-50 (random weights) exported on first use with
 // Debian's python3-torch when available, and the ShapeWorld classifier package otherwise.
 import { spawnSync } from 'node:child_process';
@@ -20,14 +23,19 @@ import { DEFAULT_BATCH } from '../../electron/core/runs/run-classifier.ts';
 import { openClassifier } from '../../native-models/classifier/index.ts';
 import { decodeBatchCompacted, decodeToTensor } from '../../native-models/preprocess/index.ts';
 import { benchImageNetX } from './imagenetx-bench.ts';
+import { benchHead } from './head-bench.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const work = join(root, '.labs', 'bench');
-const { values } = parseArgs({ options: { model: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, images: { type: 'string', default: '256' }, case: { type: 'string', default: 'all' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, preset: { type: 'string', default: 'imagenet' }, images: { type: 'string', default: '256' }, case: { type: 'string', default: 'all' }, 'head-size': { type: 'string', default: '3000,2048,1000' } } });
 const N = Number(values.images);
 mkdirSync(work, { recursive: true });
 if (values.case === 'imagenetx' || values.case === 'all') benchImageNetX(root);
-if (values.case === 'imagenetx') process.exit(0);
+if (values.case === 'head' || values.case === 'all') {
+  const [hn, hd, hc] = values['head-size'].split(',').map(Number);
+  await benchHead(root, { n: hn, D: hd, C: hc });
+}
+if (values.case === 'imagenetx' || values.case === 'head') process.exit(0);
 
 function resnet50(): string | null {
   const file = join(work, 'resnet50.onnx');
