@@ -1,6 +1,7 @@
 // The API's method names and image routes, without zod, so that the renderer and the sandboxed
 // preload can import them without bundling the validation library. contract.ts checks that its
 // schemas cover exactly these names.
+export { IMAGENET_X_FACTORS } from '../native-models/imagenet-x-factors.ts';
 export const methodNames = [
   'lab.info',
   'datasets.list',

@@ -11,6 +11,7 @@
 // onnx-proto (ONNX 1.10) does not know, e.g. TensorProto.metadata_props, are not carried over.
 import { onnx, toNumber, type TensorProto } from '../onnx/index.ts';
 import type { ClassifierHead } from '../classifier/inspect.ts';
+import { encodeVarint, readVarint } from '../onnx/varint.ts';
 
 export class HeadPatchError extends Error {
   constructor(message: string) {
@@ -21,28 +22,6 @@ export class HeadPatchError extends Error {
 
 type HeadSpec = Pick<ClassifierHead, 'weight' | 'bias' | 'weight_layout' | 'num_classes' | 'feature_dim'>;
 
-function readVarint(buf: Uint8Array, pos: number): [number, number] {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new HeadPatchError('truncated protobuf varint');
-    const b = buf[pos++];
-    value += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return [value, pos];
-    mul *= 128;
-  }
-  throw new HeadPatchError('protobuf varint too long');
-}
-
-function encodeVarint(v: number): Buffer {
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Buffer.from(out);
-}
 
 interface Field {
   field: number;

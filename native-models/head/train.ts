@@ -17,6 +17,7 @@
 //    minimum in far fewer passes over the data.
 // Deterministic for a seed (the 'js' backend bit for bit; 'ort' as far as onnxruntime is).
 import { makeBackend, type HeadBackend, type HeadBackendName } from './backend.ts';
+import { mulberry32 } from '../mulberry32.ts';
 
 export class HeadTrainingError extends Error {
   constructor(message: string) {
@@ -239,18 +240,6 @@ export async function headObjective(
   return { loss, parts: { train, extra, decay } };
 }
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffle(p: Int32Array, rnd: () => number): void {
   for (let i = p.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
@@ -308,7 +297,7 @@ export async function trainHead(problem: HeadProblem, options: TrainHeadOptions)
       if (!(lr0 > 0) || !(mu >= 0 && mu < 1) || !Number.isInteger(epochs) || epochs < 0 || !Number.isInteger(B) || B < 1) {
         throw new HeadTrainingError(`invalid SGD settings: lr ${lr0} (> 0), momentum ${mu} (0 <= m < 1), epochs ${epochs} (integer >= 0), batch size ${B} (integer >= 1)`);
       }
-      const rnd = rng(options.seed ?? SGD_DEFAULTS.seed);
+      const rnd = mulberry32(options.seed ?? SGD_DEFAULTS.seed);
       const perm = Int32Array.from({ length: train.n }, (_, i) => i);
       const permE = extra ? Int32Array.from({ length: extra.n }, (_, i) => i) : null;
       if (permE) shuffle(permE, rnd);

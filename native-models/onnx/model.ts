@@ -10,6 +10,7 @@
 // onnx-proto's schema (ONNX 1.10.2), which a decode/encode round trip would drop.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { encodeVarint, readVarint } from './varint.ts';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import {
   DTYPE_BYTES,
@@ -350,28 +351,6 @@ export function makeValueInfo(name: string, elemType = 1, shape?: Dim[] | null):
   return { name, type: { tensorType } };
 }
 
-function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= buf.length) throw new Error('truncated varint');
-    const b = buf[pos++];
-    value += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return [value, pos];
-    mul *= 128;
-  }
-  throw new Error('varint too long');
-}
-
-function encodeVarint(v: number): Buffer {
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Buffer.from(out);
-}
 
 /**
  * New model bytes = `bytes` with `outputs` appended to graph.output, as a list of chunks (the large

@@ -12,10 +12,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { headObjective, jsBackend, ortBackend, trainHead, checkHeadProblem, type HeadBackend, type HeadProblem } from '../../native-models/head/index.ts';
-import { seededRandom } from './imagenetx-bench.ts';
+import { mulberry32 } from '../../native-models/mulberry32.ts';
 
 function problem(n: number, D: number, C: number): HeadProblem {
-  const rnd = seededRandom(6);
+  const rnd = mulberry32(6);
   const labels = Int32Array.from({ length: n }, (_, i) => i % C);
   const features = new Float32Array(n * D);
   // ReLU-like non-negative features with a class-dependent bump

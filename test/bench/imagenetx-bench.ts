@@ -7,20 +7,10 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGENET_X_FACTORS } from '../../native-models/imagenet-x-factors.ts';
+import { mulberry32 } from '../../native-models/mulberry32.ts';
 import { OFFICIAL_FORMAT } from '../../electron/core/imagenetx/format.ts';
 import { evaluateFiles } from '../../electron/core/imagenetx/evaluate-predictions.ts';
 
-/** mulberry32: a small seeded PRNG, so the files are the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const valName = (i: number) => `ILSVRC2012_val_${String(i + 1).padStart(8, '0')}.JPEG`;
 
@@ -29,7 +19,7 @@ const valName = (i: number) => `ILSVRC2012_val_${String(i + 1).padStart(8, '0')}
  * image (file_name,predicted_class,predicted_probability, probabilities in Python's float repr). */
 export function writeSyntheticImageNetX(dir: string, opts: { n: number; models: number; seed: number; prototypes?: number }) {
   mkdirSync(dir, { recursive: true });
-  const rnd = seededRandom(opts.seed);
+  const rnd = mulberry32(opts.seed);
   const classes = new Int32Array(opts.n);
   const lines: string[] = [];
   const factorKeys = OFFICIAL_FORMAT.keys.slice(2, 18);

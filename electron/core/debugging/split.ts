@@ -1,5 +1,6 @@
 // The debug set (a run's failures) split into seed and heldout: 50/50 within each true class,
 // seeded and deterministic (the same failures and seed give the same split on any machine).
+import { mulberry32 } from '../../../native-models/mulberry32.ts';
 
 export interface SplitItem {
   imageId: number;
@@ -7,18 +8,6 @@ export interface SplitItem {
 }
 
 export type SplitPart = 'seed' | 'heldout';
-
-/** mulberry32: a small, well-mixed 32-bit PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function classSeed(seed: number, classIdx: number): number {
   // One stream per class, so that a class's split does not depend on the other classes.

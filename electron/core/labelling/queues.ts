@@ -2,6 +2,7 @@
 // (label_queue_items, keyed by (queue_id, pos)), so a page of the queue is a range read on the
 // primary key whatever the queue's size; the annotator's labels come with each page.
 import type { Db } from '../store/database.ts';
+import { mulberry32 } from '../../../native-models/mulberry32.ts';
 import type { LabelQueueInfo, LabelQueueItem, LabelQueueKindName, Page } from '../../contract.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { labelSource, toRecord, type AnnotationRow, type LabelTarget } from './labels.ts';
@@ -15,21 +16,9 @@ export interface QueueParams {
   size?: number;
 }
 
-/** mulberry32: a small seeded PRNG, so that a random queue is the same for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function seededShuffle<T>(items: T[], seed: number): T[] {
   const out = items.slice();
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];

@@ -454,14 +454,13 @@ def main():
     class_names = meta['classes']
     bg_names = [b['name'] for b in bg_json]
     article = lambda w: ('an ' if w[0] in 'aeiou' else 'a ') + w
-    txt_sess = text_sess
 
     def text_emb(texts):
         ids = np.full((len(texts), CONTEXT), PAD_ID, dtype=np.int64)
         for i, t in enumerate(texts):
             e = tok.encode(t)
             ids[i, :len(e)] = e
-        e = txt_sess.run(['text_embeds'], {'input_ids': ids})[0]
+        e = text_sess.run(['text_embeds'], {'input_ids': ids})[0]
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
     cls_w = np.stack([text_emb([f'a photo of {article(c)}', f'a photo of the {c}']).mean(0) for c in class_names])
@@ -600,10 +599,9 @@ def export(a, enc, dec, unet, scale, tok):
     gr.output.extend(keep)
     gr.output.append(helper.make_tensor_value_info('pooler_output', TensorProto.FLOAT, ['batch', 128]))
     # drop the projection branch (text_embeds) that is no longer an output
-    needed, changed = {o.name for o in gr.output}, True
-    nodes = list(gr.node)
+    needed = {o.name for o in gr.output}
     live = []
-    for node in reversed(nodes):
+    for node in reversed(list(gr.node)):
         if any(o in needed for o in node.output):
             live.append(node)
             needed.update(node.input)

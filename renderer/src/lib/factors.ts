@@ -4,27 +4,10 @@
 // marks the top factor. Keys are matched by `KeyboardEvent.code`, so they sit in the same place on
 // any keyboard layout.
 
-/** The 16 factors in the order of the ImageNet-X files (bit i of a stored mask); the renderer knows
- * only the contract, so the list is spelled out here and a unit test keeps it equal to
- * native-models/imagenet-x-factors.ts. */
-export const FACTORS: readonly string[] = [
-  'pose',
-  'background',
-  'pattern',
-  'color',
-  'smaller',
-  'shape',
-  'partial_view',
-  'subcategory',
-  'texture',
-  'larger',
-  'darker',
-  'object_blocking',
-  'person_blocking',
-  'style',
-  'brighter',
-  'multiple_objects',
-];
+import { IMAGENET_X_FACTORS } from '../../../electron/contract-names.ts';
+
+/** The 16 factors in the order of the ImageNet-X files (bit i of a stored mask). */
+export const FACTORS: readonly string[] = IMAGENET_X_FACTORS;
 
 export const FACTOR_KEYS: readonly { code: string; key: string }[] = [
   ...['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'].map((d) => ({ code: `Digit${d}`, key: d })),
