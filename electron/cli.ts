@@ -90,26 +90,34 @@ function print(json: boolean, value: unknown, text: () => string): void {
 
 const commands: Record<string, Command> = {
   demo: {
-    summary: 'the main job on the embedded ShapeWorld demo: generate images, import, run the ShapeWorld classifier, report accuracy, failures and per-factor error ratios',
+    summary: 'the main job on the embedded ShapeWorld demo: the classifier run, its failures and per-factor error ratios, CLIP attribution, generation, review, head retraining vs random debugging, export',
     usage:
-      'factorlab demo [--lab DIR] [--images N] [--seed S] [--generate N] [--provider auto|cpu|cuda|webgpu] [--json]\n' +
-      '  --generate N: images per prompt in the generation check (attributed background vs class name only), 0 skips it; default 8',
+      'factorlab demo [--lab DIR] [--images N] [--seed S] [--generate N] [--train N] [--lambda L] [--provider auto|cpu|cuda|webgpu] [--json]\n' +
+      '  --generate N: images per attributed background in the patch loop (random debugging gets as many per class), 0 skips the loop; default 8\n' +
+      '  --train N: images of the ShapeWorld train split whose features keep the head on the original data; default 1000',
     options: {
       ...jsonOption,
       lab: { type: 'string', default: process.env.FACTORLAB_LAB ?? 'factorlab-demo' },
       images: { type: 'string', default: '2000' },
       seed: { type: 'string', default: '3' },
       generate: { type: 'string', default: '8' },
+      train: { type: 'string', default: '1000' },
+      lambda: { type: 'string', default: '0.5' },
       provider: { type: 'string' },
     },
     async run(v) {
       const count = Number(v.images);
       const seed = Number(v.seed);
       if (!Number.isInteger(count) || count < 10 || count > 1_000_000) throw new UsageError(`--images must be an integer from 10 to 1000000, got ${String(v.images)}`);
-      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(v.seed)}`);
+      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${String(v.seed)}`);
       const generatePerPrompt = Number(v.generate);
       if (!Number.isInteger(generatePerPrompt) || generatePerPrompt < 0 || generatePerPrompt > 64) throw new UsageError(`--generate must be an integer from 0 to 64, got ${String(v.generate)}`);
-      const { runShapeWorldDemo } = await import('./core/demo/shapeworld-demo.ts');
+      const trainCount = Number(v.train);
+      if (!Number.isInteger(trainCount) || trainCount < 10 || trainCount > 1_000_000) throw new UsageError(`--train must be an integer from 10 to 1000000, got ${String(v.train)}`);
+      const lambda = Number(v.lambda);
+      if (!Number.isFinite(lambda) || lambda < 0) throw new UsageError(`--lambda must be a number >= 0, got ${String(v.lambda)}`);
+      const { runShapeWorldDemo, demoTable2 } = await import('./core/demo/shapeworld-demo.ts');
+      const { table2Text } = await import('./core/debugging/debug-loop.ts');
       const lab = Lab.open(String(v.lab));
       const quiet = Boolean(v.json);
       try {
@@ -117,6 +125,8 @@ const commands: Record<string, Command> = {
           count,
           seed,
           generatePerPrompt,
+          trainCount,
+          lambda,
           provider: v.provider as 'auto' | undefined,
           log: (line) => quiet || process.stderr.write(`${line}\n`),
           onJob: async (jobId) => {
@@ -124,7 +134,7 @@ const commands: Record<string, Command> = {
           },
         });
         const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
-        print(Boolean(v.json), r, () =>
+        print(Boolean(v.json), { ...r, ...(demoTable2(r) ?? {}) }, () =>
           [
             `ShapeWorld demo in ${r.lab} (${r.seconds.total.toFixed(1)} s${r.reused ? ', stored run reused' : ''})`,
             `  ${r.run.modelName} on ${r.run.datasetName}: accuracy ${pct(r.run.accuracy)} (${r.run.numCorrect}/${r.run.numScored}), ${r.run.numScored - r.run.numCorrect} failures, provider ${r.run.provider}`,
@@ -138,11 +148,14 @@ const commands: Record<string, Command> = {
             ...r.run.confusions.slice(0, 5).map((c) => `    ${c.trueName} -> ${c.predName}: ${c.count}`),
             `  CLIP attribution of the failures (${r.attribution.numSeed} seed, ${r.attribution.numHeldout} heldout): top backgrounds per class`,
             ...Object.entries(r.attribution.backgrounds).map(([c, bgs]) => `    ${c.padEnd(9)} ${bgs.join(' | ')}`),
-            ...(r.generation
+            ...(r.generation && r.debug
               ? [
-                  `  classifier on generated images (${r.generation.images}, ${r.generation.perPrompt} per prompt, ${r.generation.seconds.toFixed(1)} s): ` +
-                    `${pct(r.generation.attributedAccuracy)} on "a photo of a {class} {attributed background}", ${pct(r.generation.plainAccuracy)} on "a photo of a {class}"`,
-                  `    images in ${r.generation.folder}`,
+                  `  generated (${r.seconds.loop.toFixed(1)} s for the loop): ${r.generation.individual.images} images from the attributed backgrounds, ${r.generation.random.images} from class names; ` +
+                    `the classifier is right on ${pct(r.generation.individual.classifierAccuracy)} and ${pct(r.generation.random.classifierAccuracy)} of them`,
+                  `  CLIP review accepted ${r.generation.individual.accepted} and ${r.generation.random.accepted}; head retrained (λ ${r.debug.result.settings.lambda}) on ${r.debug.result.counts.train} train images + the accepted images:`,
+                  ...table2Text(r.debug.result),
+                  `  patched model: ${r.debug.export.onnx} (checked on ${r.debug.export.check.images} test images: ${pct(r.debug.export.check.accuracy)})`,
+                  `  report: ${r.debug.export.report}`,
                 ]
               : []),
             `Browse the failures: npx factorlab serve --lab ${r.lab}`,
@@ -477,6 +490,167 @@ const commands: Record<string, Command> = {
         const { shapeworldAgreement } = await import('./core/debugging/attribution.ts');
         const agreement = shapeworldAgreement(lab.db, started.id);
         print(Boolean(v.json), { ...detail, reused: started.reused, groundTruth: agreement }, () => attributionText(detail, agreement));
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  debug: {
+    summary: 'the patch loop (Chegini & Feizi): attribute the failures of a model on a dataset, generate images, review them with the CLIP filter, retrain the head, compare with random debugging',
+    usage:
+      'factorlab debug --model ID|NAME|PACKAGE_DIR --dataset ID|NAME --clip PACKAGE_DIR --generator SD_ONNX_DIR [--train ID|NAME] [--test ID|NAME]\n' +
+      '                [--lambda 0.5] [--k 3] [--n-per-background 8] [--baseline random|none] [--review clip|none] [--filter-rank 1]\n' +
+      '                [--steps 20] [--guidance 5] [--optimizer sgd|lbfgs] [--epochs 20] [--seed 0] [--provider auto|cpu|cuda|webgpu] [--lab DIR] [--json]\n' +
+      '  The debug set is the failures of the model on --dataset. --train: the original-data term of the loss (default: the lab\'s one dataset with split "train");\n' +
+      '  --test: accuracy before / after (default: the lab\'s one other dataset with split "test"). "shapeworld" names the embedded CLIP / generator.\n' +
+      '  --review none trains only on images people accepted (generation.review in the UI). Every step is stored and reused.',
+    options: {
+      ...labOption,
+      ...jsonOption,
+      model: { type: 'string' },
+      dataset: { type: 'string' },
+      train: { type: 'string' },
+      test: { type: 'string' },
+      clip: { type: 'string' },
+      generator: { type: 'string' },
+      lambda: { type: 'string', default: '0.5' },
+      k: { type: 'string', default: '3' },
+      'n-per-background': { type: 'string', default: '8' },
+      baseline: { type: 'string', default: 'random' },
+      review: { type: 'string', default: 'clip' },
+      'filter-rank': { type: 'string', default: '1' },
+      steps: { type: 'string', default: '20' },
+      guidance: { type: 'string', default: '5' },
+      optimizer: { type: 'string', default: 'sgd' },
+      epochs: { type: 'string', default: '20' },
+      seed: { type: 'string', default: '0' },
+      provider: { type: 'string' },
+    },
+    async run(v) {
+      if (!v.model || !v.dataset || !v.clip || !v.generator) throw new UsageError('--model, --dataset, --clip and --generator are required');
+      const num = (name: string, lo: number, hi: number): number => {
+        const x = Number(v[name]);
+        if (!Number.isFinite(x) || x < lo || x > hi) throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, got ${String(v[name])}`);
+        return x;
+      };
+      const int = (name: string, lo: number, hi: number): number => {
+        try {
+          return parseIntOption(v[name], name, lo, hi);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      };
+      if (!['random', 'none'].includes(String(v.baseline))) throw new UsageError(`--baseline must be random or none, got ${String(v.baseline)}`);
+      if (!['clip', 'none'].includes(String(v.review))) throw new UsageError(`--review must be clip or none, got ${String(v.review)}`);
+      if (!['sgd', 'lbfgs'].includes(String(v.optimizer))) throw new UsageError(`--optimizer must be sgd or lbfgs, got ${String(v.optimizer)}`);
+      const lambda = Number(v.lambda);
+      if (!Number.isFinite(lambda) || lambda < 0) throw new UsageError(`--lambda must be a number >= 0 (the weight of the generated images in the loss), got ${String(v.lambda)}`);
+      const settings = {
+        k: int('k', 1, 100),
+        perPrompt: int('n-per-background', 1, 1000),
+        filterRank: int('filter-rank', 1, 1000),
+        steps: int('steps', 1, 500),
+        guidance: num('guidance', 0, 50),
+        epochs: int('epochs', 1, 1000),
+        seed: int('seed', 0, 2 ** 31 - 1),
+      };
+      const { lab, handlers } = openLab(v);
+      const quiet = Boolean(v.json);
+      try {
+        const { existsSync, statSync } = await import('node:fs');
+        const modelRef = String(v.model);
+        const modelId =
+          existsSync(modelRef) && statSync(modelRef).isDirectory()
+            ? (await call(handlers, 'models.add', { onnx: resolve(modelRef) })).id
+            : resolveRef(await call(handlers, 'models.list', {}), modelRef, 'model');
+        const datasets = await call(handlers, 'datasets.list', {});
+        const datasetId = resolveRef(datasets, String(v.dataset), 'dataset');
+        const bySplit = (split: string, what: string): number => {
+          const c = datasets.filter((d) => d.split === split && d.id !== datasetId);
+          if (c.length === 1) return c[0]!.id;
+          throw new UsageError(`--${what} is required: the lab has ${c.length} datasets with split "${split}" besides --dataset (${c.map((d) => `${d.id}:${d.name}`).join(', ') || 'none'})`);
+        };
+        const trainId = v.train ? resolveRef(datasets, String(v.train), 'dataset') : bySplit('train', 'train');
+        const testId = v.test ? resolveRef(datasets, String(v.test), 'dataset') : bySplit('test', 'test');
+        const runOf = async (dsId: number): Promise<number> => {
+          const started = await call(handlers, 'runs.start', { modelId, datasetId: dsId, provider: v.provider as 'auto' | undefined });
+          if (started.jobId !== null) {
+            const job = await follow(lab, started.jobId, quiet);
+            if (job.status !== 'done') throw new CliError(`run ${job.status}: ${job.error ?? job.message ?? ''}`, job.status === 'cancelled' ? 130 : 1);
+          }
+          return started.runId;
+        };
+        const debugRunId = await runOf(datasetId);
+        const trainRunId = await runOf(trainId);
+        const testRunId = await runOf(testId);
+        const { runDebugLoop, table2Text } = await import('./core/debugging/debug-loop.ts');
+        const { shapeworldPackageDir } = await import('../native-models/shapeworld/packages.ts');
+        const named = (x: string, kind: 'clip' | 'diffusion') => (x === 'shapeworld' ? shapeworldPackageDir(kind) : resolve(x));
+        let r;
+        try {
+          r = await runDebugLoop(lab, {
+            debugRunId,
+            trainRunId,
+            testRunId,
+            clip: named(String(v.clip), 'clip'),
+            generator: named(String(v.generator), 'diffusion'),
+            lambda,
+            baseline: v.baseline === 'random',
+            review: v.review as 'clip' | 'none',
+            optimizer: v.optimizer as 'sgd' | 'lbfgs',
+            provider: v.provider as 'auto' | undefined,
+            ...settings,
+            log: (line) => quiet || process.stderr.write(`${line}\n`),
+            onJob: async (jobId) => {
+              const job = await follow(lab, jobId, quiet);
+              if (job.status === 'cancelled') throw new CliError('cancelled (stored results are kept; run the same command again to resume)', 130);
+            },
+          });
+        } catch (e) {
+          if (e instanceof BadInputError) throw new CliError(e.message, 2);
+          throw e;
+        }
+        const out = { ...r.result, attribution: { id: r.attribution.id, backgrounds: Object.fromEntries(r.attribution.classes.map((c) => [c.name, c.backgrounds.filter((b) => b.top).map((b) => b.phrase)])) }, sets: { individual: r.sets.individual.id, random: r.sets.random?.id ?? null } };
+        print(quiet, out, () =>
+          [
+            `debug result ${r.result.id}: ${r.result.model.name}, debug set ${r.result.counts.debugSet} failures of run ${debugRunId} (seed ${r.result.counts.seed}, heldout ${r.result.counts.heldout}); train run ${trainRunId}, test run ${testRunId}`,
+            `  generation sets: individual #${r.sets.individual.id} (${r.sets.individual.accepted}/${r.sets.individual.generated} accepted)` +
+              (r.sets.random ? `, random #${r.sets.random.id} (${r.sets.random.accepted}/${r.sets.random.generated} accepted, ${r.result.generated.random} used to match)` : ''),
+            ...table2Text(r.result),
+            `Export: npx factorlab export-head --lab ${lab.dir} --result ${r.result.id} --out DIR`,
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'export-head': {
+    summary: 'write a debug result as a patched classifier package (checked against the original on the test images), the head as safetensors and JSON, and an HTML report',
+    usage: 'factorlab export-head --result ID --out DIR [--head individual|random] [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption, result: { type: 'string' }, out: { type: 'string' }, head: { type: 'string', default: 'individual' } },
+    async run(v) {
+      if (!v.result || !v.out) throw new UsageError('--result and --out are required');
+      if (v.head !== 'individual' && v.head !== 'random') throw new UsageError(`--head must be individual or random, got ${String(v.head)}`);
+      let id: number;
+      try {
+        id = parseIntOption(v.result, 'result', 0, Number.MAX_SAFE_INTEGER);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const { lab, handlers } = openLab(v);
+      try {
+        const r = await call(handlers, 'debug.export', { id, out: resolve(String(v.out)), which: v.head });
+        print(Boolean(v.json), r, () =>
+          [
+            `patched model: ${r.onnx} (sha256 ${r.onnxSha256})`,
+            `  checked on ${r.check.images} test images: ${(100 * r.check.accuracy).toFixed(2)}% (evaluation ${(100 * r.check.evaluated).toFixed(2)}%)`,
+            `  head: ${r.safetensors}, ${r.json}`,
+            `  report: ${r.report}`,
+          ].join('\n'),
+        );
         return 0;
       } finally {
         lab.close();

@@ -30,6 +30,17 @@ export const methodNames = [
   'attribution.undo',
   'backgrounds.classList',
   'backgrounds.setClassList',
+  'generation.start',
+  'generation.get',
+  'generation.list',
+  'generation.images',
+  'generation.review',
+  'generation.autoReview',
+  'generation.undo',
+  'debug.start',
+  'debug.get',
+  'debug.list',
+  'debug.export',
   'labels.annotators',
   'labels.queueCreate',
   'labels.queuePage',
@@ -46,6 +57,6 @@ export const methodNames = [
 export type Method = (typeof methodNames)[number];
 
 /** Path of an image served by the lab image route: `lab://images/thumb/12` or `/lab/thumb/12?token=`. */
-export function imagePath(kind: 'thumb' | 'full', imageId: number): string {
+export function imagePath(kind: 'thumb' | 'full' | 'gen', imageId: number): string {
   return `${kind}/${imageId}`;
 }

@@ -101,6 +101,52 @@ export const paramsSchemas = {
   'backgrounds.classList': z.object({ runId: id, classIdx: id }),
   /** Stores the lab's own list for the class (null: back to the shipped list). */
   'backgrounds.setClassList': z.object({ runId: id, classIdx: id, phrases: z.array(z.string()).min(1).nullable() }),
+  // The patch loop: generated images (individual / random debugging), their review, the head retraining.
+  'generation.start': z.object({
+    attributionId: id,
+    kind: z.enum(['individual', 'random']),
+    /** A text-to-image package folder (Hugging Face Optimum SD ONNX layout), or "shapeworld". */
+    generator: z.string().min(1),
+    /** Images per background prompt (individual); random gets as many per class in total. */
+    perPrompt: z.number().int().min(1).max(1000).default(8),
+    steps: z.number().int().min(1).max(500).default(20),
+    guidance: z.number().min(0).max(50).default(5),
+    seed: z.number().int().nonnegative().default(0),
+  }),
+  'generation.get': z.object({ id }),
+  'generation.list': z.object({ attributionId: id.optional() }),
+  'generation.images': z.object({
+    setId: id,
+    classIdx: id.optional(),
+    review: z.enum(['pending', 'accepted', 'rejected']).optional(),
+    ...page,
+  }),
+  'generation.review': z.object({
+    setId: id,
+    imageIds: z.array(id).min(1).max(100000),
+    verdict: z.enum(['accepted', 'rejected', 'pending']),
+    by: AnnotatorName,
+  }),
+  /** The CLIP pre-filter: pending images are accepted when CLIP ranks the prompted class in its top maxRank. */
+  'generation.autoReview': z.object({ setId: id, maxRank: z.number().int().min(1).max(1000).default(1) }),
+  'generation.undo': z.object({ setId: id }),
+  'debug.start': z.object({
+    attributionId: id,
+    individualSetId: id,
+    randomSetId: id.nullable().default(null),
+    /** A run of the same model on its training data (the original-data term of the loss). */
+    trainRunId: id,
+    /** A run of the same model on test data (accuracy before / after). */
+    testRunId: id,
+    lambda: z.number().min(0).max(1e6).default(0.5),
+    optimizer: z.enum(['sgd', 'lbfgs']).default('sgd'),
+    epochs: z.number().int().min(1).max(1000).default(20),
+    seed: z.number().int().nonnegative().default(0),
+  }),
+  'debug.get': z.object({ id }),
+  'debug.list': z.object({ runId: id.optional() }),
+  /** Writes the patched classifier package, the head (safetensors, JSON) and an HTML report. */
+  'debug.export': z.object({ id, out: z.string().min(1), which: z.enum(['individual', 'random']).default('individual') }),
   // The labelling workspace (annotators, queues, bulk apply, undo, review, consensus, factor charts).
   'labels.annotators': z.object({}),
   'labels.queueCreate': z.object({
@@ -329,6 +375,17 @@ export interface Results {
   'attribution.undo': AttributionDetail;
   'backgrounds.classList': BackgroundClassList;
   'backgrounds.setClassList': BackgroundClassList;
+  'generation.start': { id: number; jobId: number | null; reused: boolean };
+  'generation.get': GenerationSetDetail;
+  'generation.list': GenerationSetSummary[];
+  'generation.images': Page<GeneratedImageRow>;
+  'generation.review': { changed: number };
+  'generation.autoReview': { accepted: number; rejected: number };
+  'generation.undo': { restored: number };
+  'debug.start': { id: number | null; jobId: number | null; reused: boolean };
+  'debug.get': DebugResult;
+  'debug.list': DebugSummary[];
+  'debug.export': DebugExport;
   'labels.annotators': AnnotatorInfo[];
   'labels.queueCreate': LabelQueueInfo;
   'labels.queuePage': Page<LabelQueueItem>;
@@ -573,7 +630,7 @@ export interface ImageNetXReport {
   worstFactorAccuracy: number | null;
 }
 
-export type ApiEvent = { type: 'job'; job: JobInfo } | { type: 'lab'; what: 'datasets' | 'models' | 'runs' };
+export type ApiEvent = { type: 'job'; job: JobInfo } | { type: 'lab'; what: 'datasets' | 'models' | 'runs' | 'debug' };
 
 /** Error shape carried over either transport. `code` lets the UI tell bad input from failures. */
 export interface ApiErrorShape {
@@ -587,4 +644,118 @@ export interface FactorLabClient {
   onEvent(listener: (event: ApiEvent) => void): () => void;
   imageUrl(kind: 'thumb' | 'full', imageId: number): string;
   transport: 'electron' | 'websocket';
+}
+
+export interface GenerationSetSummary {
+  id: number;
+  attributionId: number;
+  kind: 'individual' | 'random';
+  generator: string;
+  generatorSha256: string;
+  perPrompt: number;
+  steps: number;
+  guidance: number;
+  seed: number;
+  status: 'pending' | 'running' | 'done' | 'incomplete' | 'failed';
+  message: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  /** The queued or running generation job, if any. */
+  jobId: number | null;
+  total: number;
+  generated: number;
+  accepted: number;
+  rejected: number;
+  /** Generated and not reviewed yet. */
+  pending: number;
+  /** The debugged classifier's accuracy on the generated images (all; accepted only). */
+  classifierAccuracy: number | null;
+  classifierAccuracyAccepted: number | null;
+}
+
+export interface GenerationSetDetail extends GenerationSetSummary {
+  classes: { classIdx: number; name: string; total: number; generated: number; accepted: number; rejected: number; classifierAccuracy: number | null }[];
+  prompts: { index: number; prompt: string; classIdx: number; background: string | null; images: number }[];
+  /** Review changes that can be undone. */
+  undoable: number;
+}
+
+export interface GeneratedImageRow {
+  id: number;
+  promptIndex: number;
+  sample: number;
+  classIdx: number;
+  prompt: string;
+  background: string | null;
+  seed: number;
+  /** The debugged classifier's prediction. */
+  predClass: number | null;
+  /** CLIP's zero-shot class, its probability for the prompted class, and the prompted class's rank (0 = top). */
+  clipClass: number | null;
+  clipProb: number | null;
+  clipRank: number | null;
+  review: 'pending' | 'accepted' | 'rejected';
+  reviewedBy: string | null;
+}
+
+export interface DebugSettings {
+  attributionId: number;
+  individualSetId: number;
+  randomSetId: number | null;
+  trainRunId: number;
+  testRunId: number;
+  lambda: number;
+  optimizer: 'sgd' | 'lbfgs';
+  epochs: number;
+  seed: number;
+}
+
+export interface DebugAccuracy {
+  test: number;
+  seed: number;
+  heldout: number;
+}
+
+export interface DebugResult {
+  id: number;
+  runId: number;
+  attributionId: number;
+  settings: DebugSettings;
+  model: { dir: string; name: string; sha256: string; numClasses: number; featureDim: number };
+  counts: { train: number; test: number; debugSet: number; seed: number; heldout: number };
+  /** Accepted generated images trained on (random: after matching individual's count per class). */
+  generated: { individual: number; random: number; randomAccepted: number };
+  before: DebugAccuracy;
+  individual: DebugAccuracy & { loss: number; seconds: number };
+  random: (DebugAccuracy & { loss: number; seconds: number }) | null;
+  gain: { individual: DebugAccuracy; random: DebugAccuracy | null };
+  /** The retrained heads ([C x D] weight, [C] bias) as float32 blobs of the lab. */
+  heads: { individual: { weightBlob: string; biasBlob: string }; random: { weightBlob: string; biasBlob: string } | null };
+  optimizer: { name: 'sgd' | 'lbfgs'; backend: string; lr: number; momentum: number; weightDecay: number; batchSize: number };
+  seconds: number;
+  createdAt: string;
+}
+
+export interface DebugSummary {
+  id: number;
+  runId: number;
+  attributionId: number;
+  lambda: number;
+  before: DebugAccuracy;
+  individual: DebugAccuracy;
+  random: DebugAccuracy | null;
+  generated: DebugResult['generated'];
+  createdAt: string;
+}
+
+export interface DebugExport {
+  dir: string;
+  onnx: string;
+  manifest: string;
+  safetensors: string;
+  json: string;
+  report: string;
+  onnxSha256: string;
+  /** The patched model run on the test images: its accuracy, and the evaluation's. */
+  check: { images: number; accuracy: number; evaluated: number; logitsMaxAbsDiff: number };
 }

@@ -9,6 +9,8 @@ import { importDataset, type ImportParams } from './datasets/import-dataset.ts';
 import { runClassifier, type RunParams } from './runs/run-classifier.ts';
 import { linkAnnotationImages } from './imagenetx/annotations.ts';
 import { runAttribution, type AttributionJobParams } from './debugging/attribution.ts';
+import { runGeneration, type GenerationJobParams } from './debugging/generation-sets.ts';
+import { runDebug, type DebugJobParams } from './debugging/patch-head.ts';
 
 export type ProviderSetting = ProviderInfo['requested'];
 
@@ -66,6 +68,17 @@ export class Lab {
       const r = await runAttribution(this.db, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
       ctx.throwIfCancelled();
       return `attribution:${r.id}`;
+    });
+    this.jobs.register<GenerationJobParams>('generation', async (ctx) => {
+      const r = await runGeneration(this.db, this.blobs, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
+      ctx.throwIfCancelled();
+      return `generation:${r.id}`;
+    });
+    this.jobs.register<DebugJobParams>('debug', async (ctx) => {
+      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal);
+      ctx.throwIfCancelled();
+      this.events.emit('event', { type: 'lab', what: 'debug' });
+      return `debug:${r.id}`;
     });
   }
 

@@ -44,7 +44,7 @@ const labelsOf = (annotator: string) =>
 test.beforeAll(async ({ browser }) => {
   tmp = tempDir('factorlab-e2e-label-');
   labDir = join(tmp.path, 'lab');
-  const r = spawnSync(process.execPath, [CLI, 'demo', '--lab', labDir, '--images', '200', '--json'], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [CLI, 'demo', '--lab', labDir, '--images', '200', '--generate', '0', '--json'], { encoding: 'utf8', timeout: 180_000 });
   expect(r.status, r.stderr).toBe(0);
   runId = query<{ id: number }>(`SELECT id FROM runs ORDER BY id LIMIT 1`)[0].id;
   const started = await startServer(labDir, join(process.cwd(), 'test-results', 'e2e-labelling-server.log'));

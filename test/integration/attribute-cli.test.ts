@@ -20,7 +20,7 @@ let runId: number;
 beforeAll(() => {
   tmp = tempDir('factorlab-attr-');
   lab = join(tmp.path, 'lab');
-  const r = factorlab(['demo', '--lab', lab, '--images', '600', '--json']);
+  const r = factorlab(['demo', '--lab', lab, '--images', '600', '--generate', '0', '--json']);
   expect(r.code, r.stderr).toBe(0);
   runId = JSON.parse(r.stdout).run.id;
 }, 120_000);

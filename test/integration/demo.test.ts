@@ -1,50 +1,143 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { factorlab } from '../helpers/cli.ts';
+import { Lab } from '../../electron/core/lab.ts';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { dispatch } from '../../electron/core/api/dispatch.ts';
+import { readHeadSafetensors } from '../../native-models/head/index.ts';
+
+// One small demo lab (300 test images, 2 images per attributed background, 200 train images) for
+// the whole loop: run, attribution, generation, CLIP review, head retraining vs random, export.
+const tmp = tempDir();
+const lab = join(tmp.path, 'demo');
+let out: any;
+
+beforeAll(() => {
+  const r = factorlab(['demo', '--lab', lab, '--images', '300', '--generate', '2', '--train', '200', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  out = JSON.parse(r.stdout);
+}, 300_000);
+
+afterAll(() => tmp.remove());
 
 describe('factorlab demo (ShapeWorld)', () => {
-  it('generates, imports, runs the ShapeWorld classifier and reports per-factor error ratios; a second run reuses everything', () => {
-    const tmp = tempDir();
+  it('runs the classifier and reports per-factor error ratios against the ground truth', () => {
+    expect(out.run).toMatchObject({ numImages: 300, numDone: 300, numScored: 300, status: 'done', modelName: 'shapeworld-cnn' });
+    expect(out.run.accuracy).toBeCloseTo(out.run.numCorrect / 300, 12);
+    expect(out.reused).toBe(false);
+    // The world's planted bias: the classifier is right far more often on usual backgrounds.
+    expect(out.accuracyUsualBackground).toBeGreaterThan(out.accuracyUncommonBackground + 0.2);
+    const background = out.errorRatios.factors.find((f: { factor: string }) => f.factor === 'background');
+    expect(background.count).toBeGreaterThan(0);
+    expect(background.errorRatio).toBeGreaterThan(1);
+    expect(out.errorRatios.factors).toHaveLength(16);
+    expect(out.packages.clip).toMatch(/shapeworld[\\/]models[\\/]clip$/);
+    expect(out.packages.diffusion).toMatch(/shapeworld[\\/]models[\\/]diffusion$/);
+  });
+
+  it('prints the paper\'s Table 2 as JSON: debug set split, backgrounds, generated counts, before / individual / random, export', () => {
+    const failures = out.run.numScored - out.run.numCorrect;
+    expect(out.debug_set).toBe(failures);
+    expect(out.seed + out.heldout).toBe(failures);
+    expect(Math.abs(out.seed - out.heldout)).toBeLessThanOrEqual(10);
+    expect(out.attribution.numFailures).toBe(failures);
+    const classes = Object.keys(out.backgrounds);
+    expect(classes.length).toBeGreaterThan(0);
+    for (const c of classes) expect(out.backgrounds[c].length).toBe(3);
+    // Before: the failures are 0 % by definition; test is the second test split's accuracy.
+    expect(out.accuracy_before.seed).toBe(0);
+    expect(out.accuracy_before.heldout).toBe(0);
+    expect(out.accuracy_before.test).toBeGreaterThan(0.2);
+    // 2 images per top background (k 3) of each attributed class, in both sets.
+    expect(out.generation.individual.images).toBe(classes.length * 3 * 2);
+    expect(out.generation.random.images).toBe(classes.length * 3 * 2);
+    expect(out.generated.individual).toBe(out.generation.individual.accepted);
+    expect(out.generated.individual).toBeGreaterThan(0);
+    expect(out.generated.random).toBeLessThanOrEqual(out.generated.individual);
+    for (const part of ['individual', 'random']) for (const k of ['test', 'seed', 'heldout']) expect(out[part][k]).toBeGreaterThanOrEqual(0);
+    // Retraining moves failures: some seed failures are right afterwards.
+    expect(out.individual.seed).toBeGreaterThan(0);
+    for (const f of ['onnx', 'safetensors', 'json', 'report']) expect(existsSync(out.export[f]), f).toBe(true);
+    expect(out.debug.export.check.images).toBe(out.debug.result.counts.test);
+    expect(Math.abs(out.debug.export.check.accuracy - out.individual.test)).toBeLessThanOrEqual(0.01);
+  });
+
+  it('exports a patched ONNX whose logits are the new head on the original features', async () => {
+    const head = readHeadSafetensors(out.export.safetensors);
+    expect(head.classes).toHaveLength(10);
+    const s = await ort.InferenceSession.create(out.export.onnx);
+    const x = new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i * 0.01));
+    const r = await s.run({ input: new ort.Tensor('float32', x, [1, 3, 64, 64]) });
+    const f = r['/Flatten_output_0']!.data as Float32Array;
+    const z = r.logits!.data as Float32Array;
+    const D = f.length;
+    for (let c = 0; c < 10; c++) {
+      let want = head.bias![c]!;
+      for (let d = 0; d < D; d++) want += head.weight[c * D + d]! * f[d]!;
+      expect(z[c]).toBeCloseTo(want, 3);
+    }
+    await s.release();
+    const html = readFileSync(out.export.report, 'utf8');
+    expect(html).toContain('Table 2');
+    expect(html).toContain(`${(100 * out.individual.heldout).toFixed(1)} %`);
+    expect(html).not.toMatch(/<script/i);
+  });
+
+  it('reuses everything the second time; --generate 0 skips the loop', () => {
+    const again = JSON.parse(factorlab(['demo', '--lab', lab, '--images', '300', '--generate', '0', '--json']).stdout);
+    expect(again.generation).toBeNull();
+    expect(again.debug).toBeNull();
+    expect(again.attribution.id).toBe(out.attribution.id);
+    expect(again.reused).toBe(true);
+    expect(again.run.id).toBe(out.run.id);
+    expect(again.seconds.generate).toBe(0);
+    expect(again.errorRatios.sourceId).toBe(out.errorRatios.sourceId);
+    const sources = factorlab(['imagenetx', 'export', '--lab', lab, '--source', out.errorRatios.sourceName, '--out', join(tmp.path, 'truth.jsonl')]);
+    expect(sources.code, sources.stderr).toBe(0);
+    expect(sources.stdout).toContain('300 annotations written');
+  });
+
+  it('factorlab debug reuses the stored sets and retrains with another λ; export-head writes the random head', () => {
+    const r = factorlab(['debug', '--lab', lab, '--model', String(out.modelId), '--dataset', String(out.datasetId), '--train', String(out.debug.datasets.train), '--test', String(out.debug.datasets.test), '--clip', 'shapeworld', '--generator', 'shapeworld', '--n-per-background', '2', '--filter-rank', '3', '--lambda', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.id).not.toBe(out.debug.result.id);
+    expect(d.settings.lambda).toBe(2);
+    expect(d.sets.individual).toBe(out.generation.individual.setId);
+    expect(d.before).toEqual(out.accuracy_before);
+    const e = factorlab(['export-head', '--lab', lab, '--result', String(d.id), '--out', join(tmp.path, 'random-head'), '--head', 'random', '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).check.evaluated).toBe(d.random.test);
+  });
+
+  it('refuses bad input with clear messages and stores nothing half-done', async () => {
+    const l = Lab.open(lab);
     try {
-      const lab = join(tmp.path, 'demo');
-      const r = factorlab(['demo', '--lab', lab, '--images', '200', '--generate', '2', '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout);
-      expect(out.run).toMatchObject({ numImages: 200, numDone: 200, numScored: 200, status: 'done', modelName: 'shapeworld-cnn' });
-      expect(out.run.accuracy).toBeCloseTo(out.run.numCorrect / 200, 12);
-      expect(out.reused).toBe(false);
-      // The world's planted bias: the classifier is right far more often on usual backgrounds.
-      expect(out.accuracyUsualBackground).toBeGreaterThan(out.accuracyUncommonBackground + 0.2);
-      const background = out.errorRatios.factors.find((f: { factor: string }) => f.factor === 'background');
-      expect(background.count).toBeGreaterThan(0);
-      expect(background.errorRatio).toBeGreaterThan(1);
-      expect(out.errorRatios.factors).toHaveLength(16);
-      // The three ShapeWorld packages, CLIP attribution of the seed failures, the generation check.
-      expect(out.packages.clip).toMatch(/shapeworld[\\/]models[\\/]clip$/);
-      expect(out.packages.diffusion).toMatch(/shapeworld[\\/]models[\\/]diffusion$/);
-      const failures = out.run.numScored - out.run.numCorrect;
-      expect(out.attribution.numFailures).toBe(failures);
-      expect(Math.abs(out.attribution.numSeed - out.attribution.numHeldout)).toBeLessThanOrEqual(10);
-      const classes = Object.keys(out.attribution.backgrounds);
-      expect(classes.length).toBeGreaterThan(0);
-      for (const c of classes) expect(out.attribution.backgrounds[c].length).toBeGreaterThan(0);
-      expect(out.generation.images).toBe(classes.length * 2 * 2);
-      expect(out.generation.classes).toHaveLength(classes.length);
-      for (const c of out.generation.classes) for (const a of [c.attributedAccuracy, c.plainAccuracy]) expect([0, 0.5, 1]).toContain(a);
-      const again = JSON.parse(factorlab(['demo', '--lab', lab, '--images', '200', '--generate', '0', '--json']).stdout);
-      expect(again.generation).toBeNull();
-      expect(again.attribution.id).toBe(out.attribution.id);
-      expect(again.reused).toBe(true);
-      expect(again.run.id).toBe(out.run.id);
-      expect(again.seconds.generate).toBe(0);
-      // The ground truth is stored once, as an annotation source of kind 'ground-truth'.
-      expect(again.errorRatios.sourceId).toBe(out.errorRatios.sourceId);
-      const sources = factorlab(['imagenetx', 'export', '--lab', lab, '--source', out.errorRatios.sourceName, '--out', join(tmp.path, 'truth.jsonl')]);
-      expect(sources.code, sources.stderr).toBe(0);
-      expect(sources.stdout).toContain('200 annotations written');
+      const h = createHandlers(l);
+      const settings = { ...out.debug.result.settings, epochs: 3 };
+      const neg = await dispatch(h, 'debug.start', { ...settings, lambda: -1 });
+      expect(neg.ok).toBe(false);
+      const swapped = await dispatch(h, 'debug.start', { ...settings, individualSetId: settings.randomSetId });
+      expect(!swapped.ok && swapped.error.message).toContain('is a random set');
+      // Reject every image of the individual set: nothing to train on.
+      const ids = ((await dispatch(h, 'generation.images', { setId: settings.individualSetId, limit: 5000 })) as any).result.items.map((i: { id: number }) => i.id);
+      const rej = await dispatch(h, 'generation.review', { setId: settings.individualSetId, imageIds: ids, verdict: 'rejected', by: 'tester' });
+      expect(rej.ok && rej.result.changed).toBeGreaterThan(0);
+      const none = await dispatch(h, 'debug.start', settings);
+      expect(!none.ok && none.error.message).toContain('has no accepted images');
+      const before = (l.db.prepare(`SELECT COUNT(*) AS n FROM debug_results`).get() as { n: number }).n;
+      const undo = await dispatch(h, 'generation.undo', { setId: settings.individualSetId });
+      expect(undo.ok && undo.result.restored).toBe(rej.ok ? rej.result.changed : -1);
+      const restored = (await dispatch(h, 'generation.get', { id: settings.individualSetId })) as any;
+      expect(restored.result.accepted).toBe(out.generation.individual.accepted);
+      expect((l.db.prepare(`SELECT COUNT(*) AS n FROM debug_results`).get() as { n: number }).n).toBe(before);
+      const k = await dispatch(h, 'attribution.start', { runId: out.run.id, clip: 'shapeworld', k: 99, seed: 5 });
+      expect(!k.ok && k.error.message).toMatch(/k = 99 is larger than the background list/);
     } finally {
-      tmp.remove();
+      l.close();
     }
   });
 

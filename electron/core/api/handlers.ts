@@ -23,6 +23,10 @@ import {
 import { bulkApply, imageLabels, listAnnotators, setLabel, undoLast } from '../labelling/labels.ts';
 import { createQueue, queuePage, queueProgress } from '../labelling/queues.ts';
 import { agreementReport, disagreements, factorChart } from '../labelling/review.ts';
+import { generatedImages, getGenerationSet, listGenerationSets, startGeneration } from '../debugging/generation-sets.ts';
+import { autoReview, reviewImages, undoReview } from '../debugging/review-generated.ts';
+import { checkDebugSettings, findDebugResult, getDebugResult, listDebugResults } from '../debugging/patch-head.ts';
+import { exportDebugResult } from '../export/export-debug-result.ts';
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
 
@@ -32,6 +36,10 @@ function count(lab: Lab, table: string): number {
 
 function attributionJob(lab: Lab, sessionId: number): number | null {
   return lab.jobs.findActive<{ sessionId: number }>('attribution', (q) => q.sessionId === sessionId)?.id ?? null;
+}
+
+function generationJob(lab: Lab, setId: number): number | null {
+  return lab.jobs.findActive<{ setId: number }>('generation', (q) => q.setId === setId)?.id ?? null;
 }
 
 /** The API's implementation. Params arrive already validated by dispatch(). */
@@ -132,6 +140,32 @@ export function createHandlers(lab: Lab): Handlers {
     },
     'backgrounds.classList': (p) => backgroundClassList(lab.db, p.runId, p.classIdx),
     'backgrounds.setClassList': (p) => setBackgroundClassList(lab.db, p),
+    'generation.start': async (p) => {
+      const r = await startGeneration(lab.db, p);
+      let jobId: number | null = null;
+      if (r.needsJob) {
+        const kind = p.kind === 'individual' ? 'attributed backgrounds' : 'class names (random debugging)';
+        jobId = generationJob(lab, r.id) ?? lab.jobs.submit('generation', `Generate images from ${kind} of attribution #${p.attributionId}`, { setId: r.id }).id;
+      }
+      return { id: r.id, jobId, reused: r.reused };
+    },
+    'generation.get': (p) => getGenerationSet(lab.db, p.id, generationJob(lab, p.id)),
+    'generation.list': (p) => listGenerationSets(lab.db, p.attributionId, (id) => generationJob(lab, id)),
+    'generation.images': (p) => generatedImages(lab.db, p),
+    'generation.review': (p) => reviewImages(lab.db, p),
+    'generation.autoReview': (p) => autoReview(lab.db, p),
+    'generation.undo': (p) => undoReview(lab.db, p.setId),
+    'debug.start': (p) => {
+      checkDebugSettings(lab.db, p);
+      const existing = findDebugResult(lab.db, p);
+      if (existing !== null) return { id: existing, jobId: null, reused: true };
+      const active = lab.jobs.findActive<typeof p>('debug', (q) => JSON.stringify(q) === JSON.stringify(p));
+      const jobId = active ? active.id : lab.jobs.submit('debug', `Retrain the head (attribution #${p.attributionId}, λ ${p.lambda})`, p).id;
+      return { id: null, jobId, reused: false };
+    },
+    'debug.get': (p) => getDebugResult(lab.db, p.id),
+    'debug.list': (p) => listDebugResults(lab.db, p),
+    'debug.export': (p) => exportDebugResult(lab.db, lab.blobs, p),
     'labels.annotators': () => listAnnotators(lab.db),
     'labels.queueCreate': (p) => createQueue(lab.db, p),
     'labels.queuePage': (p) => queuePage(lab.db, p),

@@ -1,10 +1,19 @@
 import type { Lab } from '../lab.ts';
 import { imageRecord } from '../datasets/dataset-queries.ts';
 import { fullImage, thumbnail } from '../datasets/thumbnails.ts';
+import { generatedPng } from '../debugging/generation-sets.ts';
 
-/** Bytes for `thumb/<id>` or `full/<id>`: the one image route behind lab:// (Electron) and /lab/ (serve).
+/** Bytes for `thumb/<id>`, `full/<id>` or `gen/<generated image id>`: the one image route behind lab:// (Electron) and /lab/ (serve).
  * Reads only files registered in a dataset, inside that dataset's root. */
 export async function imageForRoute(lab: Lab, route: string): Promise<{ status: number; type: string; body: Buffer | string }> {
+  const g = /^gen\/(\d+)$/.exec(route);
+  if (g) {
+    try {
+      return { status: 200, type: 'image/png', body: generatedPng(lab.db, lab.blobs, Number(g[1])) };
+    } catch {
+      return { status: 404, type: 'text/plain', body: `no generated image ${g[1]}` };
+    }
+  }
   const m = /^(thumb|full)\/(\d+)$/.exec(route);
   if (!m) return { status: 404, type: 'text/plain', body: 'unknown image route' };
   let img;

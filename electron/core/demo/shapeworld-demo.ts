@@ -6,7 +6,8 @@ import { createHandlers } from '../api/handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
 import { generateSplit } from '../../../native-models/shapeworld/index.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
-import { runGenerationCheck, type GenerationCheck } from './generation-check.ts';
+import { runDebugLoop, type DebugLoopResult } from '../debugging/debug-loop.ts';
+import type { DebugExport, DebugResult } from '../../contract.ts';
 
 export interface DemoOptions {
   count: number;
@@ -14,8 +15,25 @@ export interface DemoOptions {
   provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
   log: (line: string) => void;
   onJob?: (jobId: number) => Promise<void>;
-  /** Images per prompt in the generation check; 0 skips it. */
+  /** Images per top background in the patch loop (random debugging gets as many per class); 0 skips the loop. */
   generatePerPrompt?: number;
+  /** Size of the ShapeWorld train split whose features are the loss's original-data term. */
+  trainCount?: number;
+  /** λ of the patch loss. */
+  lambda?: number;
+}
+
+/** The paper's Table 2 in the form the issue asks of `factorlab demo --json`. */
+export interface DemoTable2 {
+  accuracy_before: { test: number; seed: number; heldout: number };
+  debug_set: number;
+  seed: number;
+  heldout: number;
+  backgrounds: Record<string, string[]>;
+  generated: { individual: number; random: number };
+  individual: { test: number; seed: number; heldout: number };
+  random: { test: number; seed: number; heldout: number } | null;
+  export: { onnx: string; safetensors: string; json: string; report: string };
 }
 
 export interface DemoReport {
@@ -33,15 +51,45 @@ export interface DemoReport {
   packages: { classifier: string; clip: string; diffusion: string | null };
   /** CLIP attribution of the run's failures (seed half): per class its top backgrounds. */
   attribution: { id: number; numFailures: number; numSeed: number; numHeldout: number; backgrounds: Record<string, string[]> };
-  /** The classifier on generated images: attributed backgrounds vs class name only (null: skipped). */
-  generation: GenerationCheck | null;
-  seconds: { generate: number; total: number };
+  /** The classifier on the generated images: attributed backgrounds (individual) vs class names (random); null: loop skipped. */
+  generation: { individual: GenerationStats; random: GenerationStats } | null;
+  /** The patch loop's result (null: skipped) and its export. */
+  debug: { result: DebugResult; export: DebugExport; datasets: { train: number; test: number } } | null;
+  seconds: { generate: number; loop: number; total: number };
+}
+
+export interface GenerationStats {
+  setId: number;
+  images: number;
+  accepted: number;
+  /** The demo classifier's accuracy on all generated images of the set. */
+  classifierAccuracy: number | null;
+}
+
+/** The demo's review: accept an image when CLIP ranks its prompted class in its top 3 (of 10). */
+export const DEMO_FILTER_RANK = 3;
+
+/** Table 2 of a demo report (null when the loop was skipped). */
+export function demoTable2(r: DemoReport): DemoTable2 | null {
+  if (!r.debug) return null;
+  const d = r.debug.result;
+  return {
+    accuracy_before: d.before,
+    debug_set: d.counts.debugSet,
+    seed: d.counts.seed,
+    heldout: d.counts.heldout,
+    backgrounds: r.attribution.backgrounds,
+    generated: { individual: d.generated.individual, random: d.generated.random },
+    individual: { test: d.individual.test, seed: d.individual.seed, heldout: d.individual.heldout },
+    random: d.random ? { test: d.random.test, seed: d.random.seed, heldout: d.random.heldout } : null,
+    export: { onnx: r.debug.export.onnx, safetensors: r.debug.export.safetensors, json: r.debug.export.json, report: r.debug.export.report },
+  };
 }
 
 /** `factorlab demo`: ShapeWorld test images -> import -> the ShapeWorld classifier -> run ->
  * accuracy, failures and per-factor error ratios against the world's ground truth (an annotation
- * source of kind 'ground-truth'). Every step
- * reuses what the lab already stored. */
+ * source of kind 'ground-truth') -> CLIP attribution -> the patch loop (generation, CLIP review,
+ * head retraining vs random debugging, export). Every step reuses what the lab already stored. */
 export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<DemoReport> {
   const t0 = performance.now();
   const handlers = createHandlers(lab);
@@ -50,30 +98,39 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
     if (!r.ok) throw new Error(r.error.message);
     return r.result;
   };
-  const dataDir = join(lab.dir, 'shapeworld', `test-seed${opts.seed}-n${opts.count}`);
   let generateSeconds = 0;
-  if (!existsSync(join(dataDir, 'factors.jsonl'))) {
-    const tmp = `${dataDir}.partial`;
-    rmSync(tmp, { recursive: true, force: true });
-    opts.log(`generating ${opts.count} ShapeWorld test images (seed ${opts.seed}) into ${dataDir}`);
-    const g = await generateSplit({ outDir: tmp, split: 'test', count: opts.count, seed: opts.seed });
-    renameSync(tmp, dataDir);
-    generateSeconds = g.ms / 1000;
-    opts.log(`  ${Math.round(g.imagesPerMinute)} images/min`);
-  }
-  const imp = await call('datasets.import', { root: dataDir, name: `shapeworld-test-${opts.count}`, split: 'test' });
-  await opts.onJob?.(imp.jobId);
-  const impJob = await lab.jobs.wait(imp.jobId);
-  if (impJob.status !== 'done') throw new Error(`import ${impJob.status}: ${impJob.error ?? ''}`);
-  const datasetId = Number(impJob.resultRef!.split(':')[1]);
+  /** A ShapeWorld split generated into the lab folder once (renamed into place when complete), imported as a dataset. */
+  const shapeworldDataset = async (split: 'train' | 'test', count: number, seed: number): Promise<{ dir: string; id: number }> => {
+    const dir = join(lab.dir, 'shapeworld', `${split}-seed${seed}-n${count}`);
+    if (!existsSync(join(dir, 'factors.jsonl'))) {
+      const tmp = `${dir}.partial`;
+      rmSync(tmp, { recursive: true, force: true });
+      opts.log(`generating ${count} ShapeWorld ${split} images (seed ${seed}) into ${dir}`);
+      const g = await generateSplit({ outDir: tmp, split, count, seed });
+      renameSync(tmp, dir);
+      generateSeconds += g.ms / 1000;
+      opts.log(`  ${Math.round(g.imagesPerMinute)} images/min`);
+    }
+    const imp = await call('datasets.import', { root: dir, name: `shapeworld-${split}-${count}${split === 'test' && seed !== opts.seed ? `-seed${seed}` : ''}`, split });
+    await opts.onJob?.(imp.jobId);
+    const impJob = await lab.jobs.wait(imp.jobId);
+    if (impJob.status !== 'done') throw new Error(`import ${impJob.status}: ${impJob.error ?? ''}`);
+    return { dir, id: Number(impJob.resultRef!.split(':')[1]) };
+  };
+  const runModel = async (modelId: number, datasetId: number): Promise<number> => {
+    const started = await call('runs.start', { modelId, datasetId, provider: opts.provider });
+    if (started.jobId !== null) {
+      await opts.onJob?.(started.jobId);
+      const job = await lab.jobs.wait(started.jobId);
+      if (job.status !== 'done') throw new Error(`run ${job.status}: ${job.error ?? job.message ?? ''}`);
+    }
+    return started.runId;
+  };
+  const { dir: dataDir, id: datasetId } = await shapeworldDataset('test', opts.count, opts.seed);
   const model = await call('models.add', { onnx: shapeworldPackageDir('classifier') });
   opts.log(`model ${model.name}: ${model.numClasses} classes, features ${model.featureDim}`);
   const started = await call('runs.start', { modelId: model.id, datasetId, provider: opts.provider });
-  if (started.jobId !== null) {
-    await opts.onJob?.(started.jobId);
-    const job = await lab.jobs.wait(started.jobId);
-    if (job.status !== 'done') throw new Error(`run ${job.status}: ${job.error ?? job.message ?? ''}`);
-  }
+  await runModel(model.id, datasetId);
   const run = (await call('runs.summary', { runId: started.runId })) as RunDetail;
 
   // Ground truth: the generator's ImageNet-X records, stored once as a 'ground-truth' annotation
@@ -108,27 +165,47 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
   try {
     diffusionDir = shapeworldPackageDir('diffusion');
   } catch {
-    opts.log('no ShapeWorld text-to-image package: generation check skipped');
+    opts.log('no ShapeWorld text-to-image package: the patch loop is skipped');
   }
-  let generation: GenerationCheck | null = null;
   const perPrompt = opts.generatePerPrompt ?? 8;
-  if (diffusionDir && perPrompt > 0) {
-    const targets = detail.classes
-      .map((c) => ({ classIdx: c.classIdx, className: c.name, phrase: c.backgrounds.find((b) => b.top)?.phrase }))
-      .filter((t): t is { classIdx: number; className: string; phrase: string } => t.phrase !== undefined);
-    generation = await runGenerationCheck({
-      diffusionDir,
-      classifierDir: shapeworldPackageDir('classifier'),
-      targets,
-      outDir: join(lab.dir, 'shapeworld', `generated-check-run${started.runId}`),
+  let loop: DebugLoopResult | null = null;
+  let exported: DebugExport | null = null;
+  let datasets: { train: number; test: number } | null = null;
+  const tLoop = performance.now();
+  if (diffusionDir && perPrompt > 0 && detail.numFailures > 0) {
+    // The head's original-data term: a biased train split (as the classifier was trained on);
+    // test accuracy: a second balanced test split, disjoint from the debug set's images.
+    const train = await shapeworldDataset('train', opts.trainCount ?? 1000, opts.seed + 1);
+    const test = await shapeworldDataset('test', opts.count, opts.seed + 2);
+    datasets = { train: train.id, test: test.id };
+    const trainRunId = await runModel(model.id, train.id);
+    const testRunId = await runModel(model.id, test.id);
+    loop = await runDebugLoop(lab, {
+      debugRunId: started.runId,
+      trainRunId,
+      testRunId,
+      clip: clipDir,
+      generator: diffusionDir,
+      k: 3,
+      lambda: opts.lambda ?? 0.5,
       perPrompt,
       steps: 20,
       guidance: 5,
-      seed: opts.seed,
+      seed: 0,
+      baseline: true,
+      review: 'clip',
+      filterRank: DEMO_FILTER_RANK,
+      optimizer: 'sgd',
+      epochs: 20,
       provider: opts.provider,
       log: opts.log,
+      onJob: opts.onJob,
     });
+    const out = join(lab.dir, 'shapeworld', `patched-result${loop.result.id}`);
+    exported = (await call('debug.export', { id: loop.result.id, out, which: 'individual' })) as DebugExport;
   }
+  const loopSeconds = (performance.now() - tLoop) / 1000;
+  const stats = (set: DebugLoopResult['sets']['individual']): GenerationStats => ({ setId: set.id, images: set.generated, accepted: set.accepted, classifierAccuracy: set.classifierAccuracy });
 
   const bg = report.factors.find((f) => f.factor === 'background')!;
   const usualN = report.images - bg.count;
@@ -143,7 +220,8 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
     errorRatios: report,
     packages: { classifier: shapeworldPackageDir('classifier'), clip: clipDir, diffusion: diffusionDir },
     attribution: { id: detail.id, numFailures: detail.numFailures, numSeed: detail.numSeed, numHeldout: detail.numHeldout, backgrounds },
-    generation,
-    seconds: { generate: generateSeconds, total: (performance.now() - t0) / 1000 },
+    generation: loop ? { individual: stats(loop.sets.individual), random: stats(loop.sets.random!) } : null,
+    debug: loop && exported && datasets ? { result: loop.result, export: exported, datasets } : null,
+    seconds: { generate: generateSeconds, loop: loopSeconds, total: (performance.now() - t0) / 1000 },
   };
 }

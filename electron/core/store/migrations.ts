@@ -275,4 +275,62 @@ export const migrations: readonly string[] = [
   // 5: the process that owns a queued or running job (host:pid:token), so that a second process
   // opening the lab (a CLI command next to `factorlab serve`) does not take a live job for a crashed one.
   `ALTER TABLE jobs ADD COLUMN owner TEXT;`,
+  // 6: the patch loop. A generation set = images generated for an attribution's classes, either
+  // from its top backgrounds ('individual': "a photo of a {class} {background}") or from class
+  // names alone ('random' debugging); each image with its prompt, seed, PNG blob, the run's
+  // classifier features and prediction, CLIP's opinion of its class, and a review verdict (a log for undo).
+  // A debug result = one retraining of the head with its settings and its evaluation (JSON).
+  `
+  CREATE TABLE generation_sets (
+    id INTEGER PRIMARY KEY,
+    attribution_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('individual', 'random')),
+    diffusion_dir TEXT NOT NULL,
+    diffusion_sha256 TEXT NOT NULL,
+    per_prompt INTEGER NOT NULL CHECK (per_prompt > 0),
+    steps INTEGER NOT NULL,
+    guidance REAL NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'incomplete', 'failed')),
+    message TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at TEXT,
+    UNIQUE (attribution_id, kind, diffusion_sha256, per_prompt, steps, guidance, seed)
+  );
+  CREATE TABLE generated_images (
+    id INTEGER PRIMARY KEY,
+    set_id INTEGER NOT NULL REFERENCES generation_sets(id) ON DELETE CASCADE,
+    prompt_index INTEGER NOT NULL,
+    sample INTEGER NOT NULL,
+    class_idx INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    background TEXT,
+    seed INTEGER NOT NULL,
+    png_blob TEXT,
+    features BLOB,
+    pred_class INTEGER,
+    clip_class INTEGER,
+    clip_prob REAL,
+    clip_rank INTEGER,
+    review TEXT NOT NULL DEFAULT 'pending' CHECK (review IN ('pending', 'accepted', 'rejected')),
+    reviewed_by TEXT,
+    UNIQUE (set_id, prompt_index, sample)
+  );
+  CREATE INDEX generated_images_by_set ON generated_images(set_id, class_idx);
+  CREATE TABLE generated_review_log (
+    id INTEGER PRIMARY KEY,
+    set_id INTEGER NOT NULL REFERENCES generation_sets(id) ON DELETE CASCADE,
+    changes TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE debug_results (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    attribution_id INTEGER NOT NULL REFERENCES attribution_sessions(id) ON DELETE CASCADE,
+    settings_key TEXT NOT NULL UNIQUE,
+    settings TEXT NOT NULL,
+    result TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  `,
 ];

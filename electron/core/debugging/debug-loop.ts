@@ -1,0 +1,111 @@
+// The whole patch loop as one call, through the same API the UI uses: attribution of the debug
+// run's failures -> generation of the individual set (and the random baseline) -> review (the CLIP
+// pre-filter, unless the images were reviewed by people) -> head retraining and evaluation.
+// Every step is a stored, resumable job; the same call again reuses what is stored.
+import type { AttributionDetail, DebugResult, GenerationSetDetail, JobInfo, Method, ParamsIn, Results } from '../../contract.ts';
+import type { Lab } from '../lab.ts';
+import { createHandlers } from '../api/handlers.ts';
+import { dispatch } from '../api/dispatch.ts';
+import { BadInputError } from '../errors.ts';
+
+export interface DebugLoopOptions {
+  debugRunId: number;
+  trainRunId: number;
+  testRunId: number;
+  clip: string;
+  generator: string;
+  k: number;
+  lambda: number;
+  perPrompt: number;
+  steps: number;
+  guidance: number;
+  seed: number;
+  /** Also run random debugging (class-name prompts) as the baseline. */
+  baseline: boolean;
+  /** 'clip': the CLIP pre-filter accepts pending images whose prompted class CLIP ranks in its top `filterRank`;
+   * 'none': use the verdicts already given (pending images are not trained on). */
+  review: 'clip' | 'none';
+  filterRank: number;
+  optimizer: 'sgd' | 'lbfgs';
+  epochs: number;
+  provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  log: (line: string) => void;
+  /** Called with each job the loop waits for (the CLI draws its progress). */
+  onJob?: (jobId: number) => Promise<void>;
+}
+
+export interface DebugLoopResult {
+  attribution: AttributionDetail;
+  sets: { individual: GenerationSetDetail; random: GenerationSetDetail | null };
+  result: DebugResult;
+}
+
+export async function runDebugLoop(lab: Lab, o: DebugLoopOptions): Promise<DebugLoopResult> {
+  const handlers = createHandlers(lab);
+  const call = async <M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]> => {
+    const r = await dispatch(handlers, method, params);
+    if (!r.ok) throw r.error.code === 'bad_input' || r.error.code === 'invalid_params' ? new BadInputError(r.error.message) : new Error(r.error.message);
+    return r.result as Results[M];
+  };
+  const waitFor = async (jobId: number | null, what: string): Promise<JobInfo | null> => {
+    if (jobId === null) return null;
+    await o.onJob?.(jobId);
+    const job = await lab.jobs.wait(jobId);
+    if (job.status !== 'done') throw new Error(`${what} ${job.status}: ${job.error ?? job.message ?? ''}`);
+    return job;
+  };
+
+  const attr = await call('attribution.start', { runId: o.debugRunId, clip: o.clip, k: o.k, seed: o.seed });
+  await waitFor(attr.jobId, 'attribution');
+  const attribution = await call('attribution.get', { id: attr.id });
+  if (attribution.nothingToAttribute) throw new BadInputError(`run ${o.debugRunId} has no failures: nothing to debug`);
+
+  const generate = async (kind: 'individual' | 'random'): Promise<GenerationSetDetail> => {
+    const started = await call('generation.start', { attributionId: attr.id, kind, generator: o.generator, perPrompt: o.perPrompt, steps: o.steps, guidance: o.guidance, seed: o.seed });
+    await waitFor(started.jobId, `generation (${kind})`);
+    let set = await call('generation.get', { id: started.id });
+    if (o.review === 'clip' && set.pending > 0) {
+      const r = await call('generation.autoReview', { setId: set.id, maxRank: o.filterRank });
+      o.log(`  ${kind}: CLIP filter (prompted class in CLIP's top ${o.filterRank}) accepted ${r.accepted} of ${r.accepted + r.rejected} images`);
+      set = await call('generation.get', { id: started.id });
+    }
+    return set;
+  };
+  o.log(`generating ${o.perPrompt} images per top background (k ${o.k}) for ${attribution.classes.filter((c) => c.backgrounds.some((b) => b.top)).length} classes`);
+  const individual = await generate('individual');
+  const random = o.baseline ? await generate('random') : null;
+
+  const started = await call('debug.start', {
+    attributionId: attr.id,
+    individualSetId: individual.id,
+    randomSetId: random?.id ?? null,
+    trainRunId: o.trainRunId,
+    testRunId: o.testRunId,
+    lambda: o.lambda,
+    optimizer: o.optimizer,
+    epochs: o.epochs,
+    seed: o.seed,
+  });
+  let resultId = started.id;
+  if (started.jobId !== null) {
+    const job = await waitFor(started.jobId, 'head retraining');
+    resultId = Number(job!.resultRef!.split(':')[1]);
+  }
+  const result = await call('debug.get', { id: resultId! });
+  return { attribution, sets: { individual, random }, result };
+}
+
+/** The paper's Table 2 for one result, as text. */
+export function table2Text(r: DebugResult): string[] {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(7);
+  const gain = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`.padStart(6);
+  const rows = [
+    `                    test     seed  heldout   images`,
+    `  before        ${pct(r.before.test)}  ${pct(r.before.seed)}  ${pct(r.before.heldout)}`,
+    `  individual    ${pct(r.individual.test)}  ${pct(r.individual.seed)}  ${pct(r.individual.heldout)}  ${String(r.generated.individual).padStart(7)}`,
+  ];
+  if (r.random) rows.push(`  random        ${pct(r.random.test)}  ${pct(r.random.seed)}  ${pct(r.random.heldout)}  ${String(r.generated.random).padStart(7)}`);
+  rows.push(`  gain: individual ${gain(r.gain.individual.test)} / ${gain(r.gain.individual.seed)} / ${gain(r.gain.individual.heldout)} points (test / seed / heldout)`);
+  if (r.gain.random) rows.push(`        random     ${gain(r.gain.random.test)} / ${gain(r.gain.random.seed)} / ${gain(r.gain.random.heldout)} points`);
+  return rows;
+}

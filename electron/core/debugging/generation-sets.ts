@@ -1,0 +1,336 @@
+// Generation sets (Chegini & Feizi): the images the head is patched with. For an attribution,
+// 'individual' = n images per top background of each class ("a photo of a {class} {background}");
+// 'random' = the same number of images per class from the class name alone ("a photo of a {class}"),
+// the paper's random-debugging baseline. Rows are planned up front (prompt, seed) so a job can
+// resume where it stopped; each generated image gets the run's classifier features and CLIP's
+// zero-shot opinion of its class (the review filter).
+import { resolve } from 'node:path';
+import type { Db } from '../store/database.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { GeneratedImageRow, GenerationSetDetail, GenerationSetSummary, Page, Params } from '../../contract.ts';
+import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
+import { DiffusionPipeline, readDiffusionLayout } from '../../../native-models/diffusion/index.ts';
+import { hashDiffusionModel } from '../../../native-models/diffusion/generate-files.ts';
+import { openClassifier } from '../../../native-models/classifier/index.ts';
+import { openClip, normalizeRows, zeroShotClassifier, zeroShotFromEmbeddings } from '../../../native-models/clip/index.ts';
+import { decodeBatch } from '../../../native-models/preprocess/index.ts';
+import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
+import { BadInputError, NotFoundError } from '../errors.ts';
+import { getAttribution } from './attribution.ts';
+import { backgroundPrompt, promptClassNames, type VocabularyName } from './vocabulary.ts';
+import { f32ToBlob } from './attribution.ts';
+
+type Progress = (done: number, total: number, message?: string) => void;
+
+export interface GenerationJobParams {
+  setId: number;
+  provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+}
+
+interface SetRow {
+  id: number;
+  attribution_id: number;
+  kind: 'individual' | 'random';
+  diffusion_dir: string;
+  diffusion_sha256: string;
+  per_prompt: number;
+  steps: number;
+  guidance: number;
+  seed: number;
+  status: GenerationSetSummary['status'];
+  message: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+interface PlannedImage {
+  promptIndex: number;
+  sample: number;
+  classIdx: number;
+  prompt: string;
+  background: string | null;
+}
+
+/** The zero-shot templates of the review filter (CLIP's class opinion of a generated image). */
+export const FILTER_TEMPLATES = ['a photo of a {}', 'a photo of the {}'];
+
+function getSet(db: Db, id: number): SetRow {
+  const s = db.prepare(`SELECT * FROM generation_sets WHERE id = ?`).get(id) as SetRow | undefined;
+  if (!s) throw new NotFoundError(`no generation set with id ${id}`);
+  return s;
+}
+
+function attributionContext(db: Db, attributionId: number) {
+  const row = db
+    .prepare(
+      `SELECT a.run_id, a.clip_dir, a.vocabulary, m.dir AS model_dir, m.manifest FROM attribution_sessions a JOIN runs r ON r.id = a.run_id JOIN models m ON m.id = r.model_id WHERE a.id = ?`,
+    )
+    .get(attributionId) as { run_id: number; clip_dir: string; vocabulary: VocabularyName; model_dir: string; manifest: string } | undefined;
+  if (!row) throw new NotFoundError(`no attribution with id ${attributionId}`);
+  const labels = (JSON.parse(row.manifest) as ClassifierManifest).labels;
+  return { runId: row.run_id, clipDir: row.clip_dir, modelDir: row.model_dir, names: promptClassNames(row.vocabulary, labels) };
+}
+
+/** Individual: one prompt per top background of each class, n images each. Random: one class-name
+ * prompt per such class with as many images as the class's individual prompts have together. */
+export function planImages(db: Db, attributionId: number, kind: 'individual' | 'random', perPrompt: number): PlannedImage[] {
+  const detail = getAttribution(db, attributionId);
+  if (detail.status !== 'done') throw new BadInputError(`attribution ${attributionId} is ${detail.status}: finish it before generating images`);
+  const { names } = attributionContext(db, attributionId);
+  const out: PlannedImage[] = [];
+  let promptIndex = 0;
+  for (const c of detail.classes) {
+    const top = c.backgrounds.filter((b) => b.top);
+    if (!top.length) continue;
+    const name = names[c.classIdx] ?? c.name;
+    if (kind === 'individual') {
+      for (const b of top) {
+        for (let j = 0; j < perPrompt; j++) out.push({ promptIndex, sample: j, classIdx: c.classIdx, prompt: backgroundPrompt(name, b.phrase), background: b.phrase });
+        promptIndex++;
+      }
+    } else {
+      for (let j = 0; j < perPrompt * top.length; j++) out.push({ promptIndex, sample: j, classIdx: c.classIdx, prompt: backgroundPrompt(name, '').trimEnd(), background: null });
+      promptIndex++;
+    }
+  }
+  if (!out.length) throw new BadInputError(`attribution ${attributionId} chose no backgrounds (no seed failures, or every background dropped): nothing to generate`);
+  return out;
+}
+
+export function resolveDiffusionDir(dir: string): string {
+  return dir === 'shapeworld' ? shapeworldPackageDir('diffusion') : resolve(dir);
+}
+
+/** Finds or creates the set for (attribution, kind, model, settings) with its planned rows. */
+export async function startGeneration(db: Db, p: Params<'generation.start'>): Promise<{ id: number; reused: boolean; needsJob: boolean }> {
+  const dir = resolveDiffusionDir(p.generator);
+  readDiffusionLayout(dir); // refuses a folder that is not an SD ONNX layout, naming the file
+  const sha = (await hashDiffusionModel(dir)).sha256;
+  const existing = db
+    .prepare(`SELECT * FROM generation_sets WHERE attribution_id = ? AND kind = ? AND diffusion_sha256 = ? AND per_prompt = ? AND steps = ? AND guidance = ? AND seed = ?`)
+    .get(p.attributionId, p.kind, sha, p.perPrompt, p.steps, p.guidance, p.seed) as SetRow | undefined;
+  if (existing) {
+    if (existing.diffusion_dir !== dir) db.prepare(`UPDATE generation_sets SET diffusion_dir = ? WHERE id = ?`).run(dir, existing.id);
+    return { id: existing.id, reused: true, needsJob: existing.status !== 'done' };
+  }
+  const plan = planImages(db, p.attributionId, p.kind, p.perPrompt);
+  const id = db.transaction(() => {
+    const row = db
+      .prepare(`INSERT INTO generation_sets (attribution_id, kind, diffusion_dir, diffusion_sha256, per_prompt, steps, guidance, seed, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`)
+      .get(p.attributionId, p.kind, dir, sha, p.perPrompt, p.steps, p.guidance, p.seed) as { id: number };
+    const ins = db.prepare(`INSERT INTO generated_images (set_id, prompt_index, sample, class_idx, prompt, background, seed) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    plan.forEach((im, ordinal) => ins.run(row.id, im.promptIndex, im.sample, im.classIdx, im.prompt, im.background, p.seed + ordinal));
+    return row.id;
+  }).immediate();
+  return { id, reused: false, needsJob: true };
+}
+
+/** The generation job: per prompt, its missing images in one pipeline call (image j's seed is the
+ * row's own), their classifier features and CLIP's class opinion, stored in one transaction. */
+export async function runGeneration(db: Db, blobs: BlobStore, params: GenerationJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
+  const s = getSet(db, params.setId);
+  const ctx = attributionContext(db, s.attribution_id);
+  const rows = db.prepare(`SELECT id, prompt_index, sample, class_idx, prompt, seed, png_blob FROM generated_images WHERE set_id = ? ORDER BY prompt_index, sample`).all(s.id) as {
+    id: number;
+    prompt_index: number;
+    sample: number;
+    class_idx: number;
+    prompt: string;
+    seed: number;
+    png_blob: string | null;
+  }[];
+  const todo = new Map<number, typeof rows>();
+  for (const r of rows) if (r.png_blob === null) todo.set(r.prompt_index, [...(todo.get(r.prompt_index) ?? []), r]);
+  const total = rows.length;
+  let done = total - [...todo.values()].reduce((n, g) => n + g.length, 0);
+  progress(done, total, done ? `resuming: ${done} of ${total} images already generated` : 'loading models');
+  db.prepare(`UPDATE generation_sets SET status = 'running', message = NULL WHERE id = ?`).run(s.id);
+  const provider = params.provider ?? 'auto';
+  const pipe = await DiffusionPipeline.load(s.diffusion_dir, { provider });
+  const clf = await openClassifier(ctx.modelDir, { provider, verifyHash: false });
+  const clip = await openClip(ctx.clipDir, { provider, verifyHash: false });
+  try {
+    const zs = await zeroShotClassifier(clip, ctx.names, FILTER_TEMPLATES);
+    const up = db.prepare(`UPDATE generated_images SET png_blob = ?, features = ?, pred_class = ?, clip_class = ?, clip_prob = ?, clip_rank = ? WHERE id = ?`);
+    const C = clf.manifest.head.num_classes;
+    progress(done, total, `generating ${total - done} images on ${pipe.provider}`);
+    for (const group of todo.values()) {
+      if (signal.aborted) break;
+      // Consecutive seeds (planned so), so one call with n = group size reproduces each row's seed.
+      const first = group[0]!;
+      const contiguous = group.every((r, j) => r.seed === first.seed + j);
+      const images = contiguous
+        ? (await pipe.generate({ prompts: [first.prompt], n: group.length, seed: first.seed, steps: s.steps, guidance: s.guidance, signal })).images
+        : (await Promise.all(group.map(async (r) => (await pipe.generate({ prompts: [r.prompt], n: 1, seed: r.seed, steps: s.steps, guidance: s.guidance, signal })).images[0]!)));
+      const pngs = images.map((im) => im.png);
+      const clfIn = await decodeBatch(pngs, clf.manifest.preprocess);
+      if (clfIn.errors.length) throw new Error(`generated image for ${JSON.stringify(first.prompt)} did not decode: ${clfIn.errors[0]!.error.message}`);
+      const { features, logits } = await clf.run(clfIn.tensor, pngs.length);
+      const D = clf.manifest.head.feature_dim;
+      const clipIn = await decodeBatch(pngs, clip.manifest.preprocess);
+      const emb = normalizeRows(await clip.encodeImages(clipIn.tensor, pngs.length), clip.embedDim);
+      const zr = zeroShotFromEmbeddings(zs, emb, pngs.length);
+      const K = ctx.names.length;
+      db.transaction(() => {
+        group.forEach((r, i) => {
+          const probs = zr.probs.subarray(i * K, (i + 1) * K);
+          const p = probs[r.class_idx] ?? 0;
+          let rank = 0;
+          for (let c = 0; c < K; c++) if (probs[c]! > p) rank++;
+          let pred = 0;
+          for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + pred]!) pred = c;
+          up.run(blobs.put(pngs[i]!, '.png'), f32ToBlob(features.slice(i * D, (i + 1) * D)), pred, zr.predictions[i]!, p, rank, r.id);
+        });
+      }).immediate();
+      done += group.length;
+      progress(done, total);
+    }
+    const left = (db.prepare(`SELECT COUNT(*) AS n FROM generated_images WHERE set_id = ? AND png_blob IS NULL`).get(s.id) as { n: number }).n;
+    db.prepare(`UPDATE generation_sets SET status = ?, finished_at = CASE WHEN ? THEN strftime('%Y-%m-%dT%H:%M:%fZ','now') ELSE NULL END WHERE id = ?`).run(
+      left ? 'incomplete' : 'done',
+      left ? 0 : 1,
+      s.id,
+    );
+  } catch (e) {
+    db.prepare(`UPDATE generation_sets SET status = 'failed', message = ? WHERE id = ?`).run((e as Error).message, s.id);
+    throw e;
+  } finally {
+    await Promise.all([pipe.release(), clf.close(), clip.close()]);
+  }
+  return { id: s.id };
+}
+
+function counts(db: Db, setId: number) {
+  return db
+    .prepare(
+      `SELECT COUNT(*) AS total, SUM(png_blob IS NOT NULL) AS generated, SUM(review = 'accepted') AS accepted, SUM(review = 'rejected') AS rejected, SUM(review = 'pending' AND png_blob IS NOT NULL) AS pending,
+              SUM(pred_class = class_idx) AS classified_right, SUM(pred_class = class_idx AND review = 'accepted') AS accepted_right
+       FROM generated_images WHERE set_id = ?`,
+    )
+    .get(setId) as {
+    total: number;
+    generated: number | null;
+    accepted: number | null;
+    rejected: number | null;
+    pending: number | null;
+    classified_right: number | null;
+    accepted_right: number | null;
+  };
+}
+
+function summary(db: Db, s: SetRow, jobId: number | null): GenerationSetSummary {
+  const c = counts(db, s.id);
+  return {
+    id: s.id,
+    attributionId: s.attribution_id,
+    kind: s.kind,
+    generator: s.diffusion_dir,
+    generatorSha256: s.diffusion_sha256,
+    perPrompt: s.per_prompt,
+    steps: s.steps,
+    guidance: s.guidance,
+    seed: s.seed,
+    status: s.status,
+    message: s.message,
+    createdAt: s.created_at,
+    finishedAt: s.finished_at,
+    jobId,
+    total: c.total,
+    generated: c.generated ?? 0,
+    accepted: c.accepted ?? 0,
+    rejected: c.rejected ?? 0,
+    pending: c.pending ?? 0,
+    classifierAccuracy: c.generated ? (c.classified_right ?? 0) / c.generated : null,
+    classifierAccuracyAccepted: c.accepted ? (c.accepted_right ?? 0) / c.accepted : null,
+  };
+}
+
+export function listGenerationSets(db: Db, attributionId: number | undefined, jobOf: (id: number) => number | null): GenerationSetSummary[] {
+  const rows = (
+    attributionId === undefined
+      ? db.prepare(`SELECT * FROM generation_sets ORDER BY id`).all()
+      : db.prepare(`SELECT * FROM generation_sets WHERE attribution_id = ? ORDER BY id`).all(attributionId)
+  ) as SetRow[];
+  return rows.map((s) => summary(db, s, jobOf(s.id)));
+}
+
+export function getGenerationSet(db: Db, id: number, jobId: number | null = null): GenerationSetDetail {
+  const s = getSet(db, id);
+  const { names } = attributionContext(db, s.attribution_id);
+  const perClass = db
+    .prepare(
+      `SELECT class_idx, COUNT(*) AS total, SUM(png_blob IS NOT NULL) AS generated, SUM(review = 'accepted') AS accepted, SUM(review = 'rejected') AS rejected,
+              SUM(pred_class = class_idx) AS classified_right
+       FROM generated_images WHERE set_id = ? GROUP BY class_idx ORDER BY class_idx`,
+    )
+    .all(id) as { class_idx: number; total: number; generated: number; accepted: number; rejected: number; classified_right: number }[];
+  const prompts = db
+    .prepare(`SELECT prompt_index, MIN(prompt) AS prompt, MIN(class_idx) AS class_idx, MIN(background) AS background, COUNT(*) AS n FROM generated_images WHERE set_id = ? GROUP BY prompt_index ORDER BY prompt_index`)
+    .all(id) as { prompt_index: number; prompt: string; class_idx: number; background: string | null; n: number }[];
+  const undoable = (db.prepare(`SELECT COUNT(*) AS n FROM generated_review_log WHERE set_id = ?`).get(id) as { n: number }).n;
+  return {
+    ...summary(db, s, jobId),
+    classes: perClass.map((r) => ({ classIdx: r.class_idx, name: names[r.class_idx] ?? `class ${r.class_idx}`, total: r.total, generated: r.generated, accepted: r.accepted, rejected: r.rejected, classifierAccuracy: r.generated ? r.classified_right / r.generated : null })),
+    prompts: prompts.map((p) => ({ index: p.prompt_index, prompt: p.prompt, classIdx: p.class_idx, background: p.background, images: p.n })),
+    undoable,
+  };
+}
+
+export function generatedImages(db: Db, p: Params<'generation.images'>): Page<GeneratedImageRow> {
+  getSet(db, p.setId);
+  const where = ['set_id = ?', 'png_blob IS NOT NULL'];
+  const args: (number | string)[] = [p.setId];
+  if (p.classIdx !== undefined) {
+    where.push('class_idx = ?');
+    args.push(p.classIdx);
+  }
+  if (p.review !== undefined) {
+    where.push('review = ?');
+    args.push(p.review);
+  }
+  const w = where.join(' AND ');
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM generated_images WHERE ${w}`).get(...args) as { n: number }).n;
+  const rows = db
+    .prepare(`SELECT id, prompt_index, sample, class_idx, prompt, background, seed, pred_class, clip_class, clip_prob, clip_rank, review, reviewed_by FROM generated_images WHERE ${w} ORDER BY prompt_index, sample LIMIT ? OFFSET ?`)
+    .all(...args, p.limit, p.offset) as {
+    id: number;
+    prompt_index: number;
+    sample: number;
+    class_idx: number;
+    prompt: string;
+    background: string | null;
+    seed: number;
+    pred_class: number | null;
+    clip_class: number | null;
+    clip_prob: number | null;
+    clip_rank: number | null;
+    review: GeneratedImageRow['review'];
+    reviewed_by: string | null;
+  }[];
+  return {
+    total,
+    offset: p.offset,
+    items: rows.map((r) => ({
+      id: r.id,
+      promptIndex: r.prompt_index,
+      sample: r.sample,
+      classIdx: r.class_idx,
+      prompt: r.prompt,
+      background: r.background,
+      seed: r.seed,
+      predClass: r.pred_class,
+      clipClass: r.clip_class,
+      clipProb: r.clip_prob,
+      clipRank: r.clip_rank,
+      review: r.review,
+      reviewedBy: r.reviewed_by,
+    })),
+  };
+}
+
+/** PNG bytes of a generated image (the lab image route's `gen/<id>`). */
+export function generatedPng(db: Db, blobs: BlobStore, imageId: number): Buffer {
+  const r = db.prepare(`SELECT png_blob FROM generated_images WHERE id = ?`).get(imageId) as { png_blob: string | null } | undefined;
+  if (!r || r.png_blob === null) throw new NotFoundError(`no generated image ${imageId}`);
+  return blobs.get(r.png_blob, '.png');
+}

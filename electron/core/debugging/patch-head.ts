@@ -1,0 +1,225 @@
+// The patch step of Chegini & Feizi: retrain only the classifier's linear head on the frozen
+// backbone's features, L = L(original train) + λ·L(accepted generated images), starting from the
+// model's own head; then test / seed / heldout accuracy before and after, for individual debugging
+// (the attribution's backgrounds) and for random debugging (class-name prompts, the same number of
+// accepted images per class). Nothing is stored until the whole result is (one row, heads as blobs).
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/database.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { DebugAccuracy, DebugResult, DebugSettings, DebugSummary, Params } from '../../contract.ts';
+import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
+import { evaluateHead, readHeadInit, trainHead, transpose, SGD_DEFAULTS, type FeatureSet, type TrainedHead } from '../../../native-models/head/index.ts';
+import { mulberry32 } from '../../../native-models/mulberry32.ts';
+import { readRunFeatures, type RunFeatures } from '../runs/run-features.ts';
+import { BadInputError, NotFoundError } from '../errors.ts';
+import { blobToF32 } from './attribution.ts';
+
+type Progress = (done: number, total: number, message?: string) => void;
+
+export type DebugJobParams = DebugSettings;
+
+interface RunInfo {
+  id: number;
+  model_id: number;
+  dataset_id: number;
+  status: string;
+  dataset_name: string;
+}
+
+function runInfo(db: Db, runId: number, what: string): RunInfo {
+  const r = db.prepare(`SELECT r.id, r.model_id, r.dataset_id, r.status, d.name AS dataset_name FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`).get(runId) as RunInfo | undefined;
+  if (!r) throw new NotFoundError(`no ${what} run with id ${runId}`);
+  if (r.status !== 'done') throw new BadInputError(`the ${what} run ${runId} is ${r.status}: finish it first`);
+  return r;
+}
+
+function acceptedCount(db: Db, setId: number): number {
+  return (db.prepare(`SELECT COUNT(*) AS n FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL`).get(setId) as { n: number }).n;
+}
+
+/** Checks everything a debug job needs before it is queued: clear messages, nothing stored. */
+export function checkDebugSettings(db: Db, p: DebugSettings): { debugRunId: number } {
+  const attr = db.prepare(`SELECT run_id, status FROM attribution_sessions WHERE id = ?`).get(p.attributionId) as { run_id: number; status: string } | undefined;
+  if (!attr) throw new NotFoundError(`no attribution with id ${p.attributionId}`);
+  const debugRun = runInfo(db, attr.run_id, 'debug');
+  for (const [what, runId] of [['train', p.trainRunId], ['test', p.testRunId]] as const) {
+    const r = runInfo(db, runId, what);
+    if (r.model_id !== debugRun.model_id) throw new BadInputError(`the ${what} run ${runId} is of model ${r.model_id}, the debugged run ${debugRun.id} of model ${debugRun.model_id}: use runs of the same model`);
+  }
+  if (!(p.lambda >= 0) || !Number.isFinite(p.lambda)) throw new BadInputError(`lambda must be a finite number >= 0, got ${p.lambda}`);
+  for (const [what, setId] of [['individual', p.individualSetId], ['random', p.randomSetId]] as const) {
+    if (setId === null) continue;
+    const s = db.prepare(`SELECT attribution_id, kind, status FROM generation_sets WHERE id = ?`).get(setId) as { attribution_id: number; kind: string; status: string } | undefined;
+    if (!s) throw new NotFoundError(`no generation set with id ${setId}`);
+    if (s.attribution_id !== p.attributionId) throw new BadInputError(`generation set ${setId} belongs to attribution ${s.attribution_id}, not ${p.attributionId}`);
+    if (s.kind !== what) throw new BadInputError(`generation set ${setId} is a ${s.kind} set; expected the ${what} set here`);
+    if (s.status !== 'done') throw new BadInputError(`generation set ${setId} is ${s.status}: finish generating it first`);
+    if (acceptedCount(db, setId) === 0) throw new BadInputError(`generation set ${setId} (${what}) has no accepted images: review it (accept some images) before retraining on it`);
+  }
+  return { debugRunId: debugRun.id };
+}
+
+export function settingsKey(p: DebugSettings): string {
+  return createHash('sha256').update(JSON.stringify(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+}
+
+interface Extra {
+  set: FeatureSet;
+  perClass: Map<number, number>;
+}
+
+function acceptedRows(db: Db, setId: number): { id: number; class_idx: number; features: Buffer }[] {
+  return db.prepare(`SELECT id, class_idx, features FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL ORDER BY id`).all(setId) as {
+    id: number;
+    class_idx: number;
+    features: Buffer;
+  }[];
+}
+
+function toFeatureSet(rows: { class_idx: number; features: Buffer }[], D: number): Extra {
+  const features = new Float32Array(rows.length * D);
+  const perClass = new Map<number, number>();
+  rows.forEach((r, i) => {
+    const f = blobToF32(r.features);
+    if (f.length !== D) throw new BadInputError(`a generated image's features have ${f.length} values; the model's feature dimension is ${D}`);
+    features.set(f, i * D);
+    perClass.set(r.class_idx, (perClass.get(r.class_idx) ?? 0) + 1);
+  });
+  return { set: { features, labels: Int32Array.from(rows.map((r) => r.class_idx)) }, perClass };
+}
+
+/** The random baseline uses as many accepted images per class as individual debugging has (a
+ * seeded sample; all of them where it has fewer). */
+export function matchPerClass<T extends { class_idx: number }>(rows: T[], target: Map<number, number>, seed: number): T[] {
+  const rnd = mulberry32(seed);
+  const byClass = new Map<number, T[]>();
+  for (const r of rows) byClass.set(r.class_idx, [...(byClass.get(r.class_idx) ?? []), r]);
+  const out: T[] = [];
+  for (const [c, list] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    const want = target.get(c) ?? 0;
+    const a = [...list];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    out.push(...a.slice(0, want));
+  }
+  return out;
+}
+
+function subset(f: RunFeatures, ids: ReadonlySet<number>): FeatureSet {
+  const D = f.featureDim;
+  const rows: number[] = [];
+  f.imageIds.forEach((id, i) => ids.has(id) && rows.push(i));
+  const features = new Float32Array(rows.length * D);
+  rows.forEach((r, i) => features.set(f.features.subarray(r * D, (r + 1) * D), i * D));
+  return { features, labels: Int32Array.from(rows.map((r) => f.labels[r]!)) };
+}
+
+/** The debug job: features, heads, evaluations; one debug_results row at the end. */
+export async function runDebug(db: Db, blobs: BlobStore, p: DebugJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
+  const t0 = performance.now();
+  const { debugRunId } = checkDebugSettings(db, p);
+  const model = db.prepare(`SELECT m.dir, m.manifest, m.sha256 FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?`).get(debugRunId) as { dir: string; manifest: string; sha256: string };
+  const manifest = JSON.parse(model.manifest) as ClassifierManifest;
+  const C = manifest.head.num_classes;
+  const D = manifest.head.feature_dim;
+  const classNames = manifest.labels.map((l) => l.name);
+  const steps = 2 + (p.randomSetId !== null ? 1 : 0);
+  progress(0, steps, 'reading features');
+  const { init } = await readHeadInit(model.dir);
+  const initOutIn = init.layout === 'out_in' ? init.weight : transpose(init.weight, D, C);
+  const train = readRunFeatures(db, blobs, p.trainRunId);
+  const test = readRunFeatures(db, blobs, p.testRunId);
+  const split = db.prepare(`SELECT image_id, part FROM attribution_split WHERE session_id = ?`).all(p.attributionId) as { image_id: number; part: 'seed' | 'heldout' }[];
+  const debug = readRunFeatures(db, blobs, debugRunId, new Set(split.map((s) => s.image_id)));
+  const seedSet = subset(debug, new Set(split.filter((s) => s.part === 'seed').map((s) => s.image_id)));
+  const heldSet = subset(debug, new Set(split.filter((s) => s.part === 'heldout').map((s) => s.image_id)));
+  const trainSet: FeatureSet = { features: train.features, labels: train.labels };
+  const testSet: FeatureSet = { features: test.features, labels: test.labels };
+
+  const evaluate = async (w: Float32Array, b: Float32Array | null): Promise<DebugAccuracy> => ({
+    test: (await evaluateHead(w, b, C, D, testSet)).accuracy,
+    seed: (await evaluateHead(w, b, C, D, seedSet)).accuracy,
+    heldout: (await evaluateHead(w, b, C, D, heldSet)).accuracy,
+  });
+  const before = await evaluate(initOutIn, init.bias);
+
+  const indRows = acceptedRows(db, p.individualSetId);
+  const individualExtra = toFeatureSet(indRows, D);
+  const train1 = async (extra: FeatureSet, label: string): Promise<TrainedHead> =>
+    p.optimizer === 'lbfgs'
+      ? trainHead({ numClasses: C, featureDim: D, train: trainSet, extra, init, classNames }, { optimizer: 'lbfgs', lambda: p.lambda, signal })
+      : trainHead(
+          { numClasses: C, featureDim: D, train: trainSet, extra, init, classNames },
+          { optimizer: 'sgd', lambda: p.lambda, epochs: p.epochs, seed: p.seed, signal, onProgress: (q) => progress(label === 'individual' ? 1 : 2, steps, `${label}: epoch ${q.step}/${q.of}, loss ${q.loss.toFixed(4)}`) },
+        );
+  progress(1, steps, `retraining the head on ${indRows.length} accepted images (individual)`);
+  const ind = await train1(individualExtra.set, 'individual');
+  const individual = { ...(await evaluate(ind.weight, ind.bias)), loss: ind.loss, seconds: ind.seconds };
+  let random: (DebugAccuracy & { loss: number; seconds: number }) | null = null;
+  let rnd: TrainedHead | null = null;
+  let randomUsed = 0;
+  let randomAccepted = 0;
+  if (p.randomSetId !== null) {
+    const all = acceptedRows(db, p.randomSetId);
+    randomAccepted = all.length;
+    const matched = matchPerClass(all, individualExtra.perClass, p.seed);
+    randomUsed = matched.length;
+    progress(2, steps, `retraining the head on ${matched.length} accepted images (random)`);
+    rnd = await train1(toFeatureSet(matched, D).set, 'random');
+    random = { ...(await evaluate(rnd.weight, rnd.bias)), loss: rnd.loss, seconds: rnd.seconds };
+  }
+  if (signal.aborted) throw new Error('cancelled');
+  const store = (h: TrainedHead) => ({ weightBlob: blobs.putFloat32(h.weight), biasBlob: blobs.putFloat32(h.bias) });
+  const result: Omit<DebugResult, 'id' | 'createdAt'> = {
+    runId: debugRunId,
+    attributionId: p.attributionId,
+    settings: p,
+    model: { dir: model.dir, name: manifest.name, sha256: model.sha256, numClasses: C, featureDim: D },
+    counts: { train: train.imageIds.length, test: test.imageIds.length, debugSet: split.length, seed: seedSet.labels.length, heldout: heldSet.labels.length },
+    generated: { individual: indRows.length, random: randomUsed, randomAccepted },
+    before,
+    individual,
+    random,
+    gain: {
+      individual: { test: individual.test - before.test, seed: individual.seed - before.seed, heldout: individual.heldout - before.heldout },
+      random: random ? { test: random.test - before.test, seed: random.seed - before.seed, heldout: random.heldout - before.heldout } : null,
+    },
+    heads: { individual: store(ind), random: rnd ? store(rnd) : null },
+    optimizer: { name: p.optimizer, backend: ind.backend, lr: SGD_DEFAULTS.lr, momentum: SGD_DEFAULTS.momentum, weightDecay: SGD_DEFAULTS.weightDecay, batchSize: SGD_DEFAULTS.batchSize },
+    seconds: (performance.now() - t0) / 1000,
+  };
+  const key = settingsKey(p);
+  const row = db
+    .prepare(
+      `INSERT INTO debug_results (run_id, attribution_id, settings_key, settings, result) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (settings_key) DO UPDATE SET result = excluded.result, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING id`,
+    )
+    .get(debugRunId, p.attributionId, key, JSON.stringify(p), JSON.stringify(result)) as { id: number };
+  progress(steps, steps, 'done');
+  return { id: row.id };
+}
+
+export function getDebugResult(db: Db, id: number): DebugResult {
+  const r = db.prepare(`SELECT id, result, created_at FROM debug_results WHERE id = ?`).get(id) as { id: number; result: string; created_at: string } | undefined;
+  if (!r) throw new NotFoundError(`no debug result with id ${id}`);
+  return { ...(JSON.parse(r.result) as Omit<DebugResult, 'id' | 'createdAt'>), id: r.id, createdAt: r.created_at };
+}
+
+export function findDebugResult(db: Db, p: DebugSettings): number | null {
+  const r = db.prepare(`SELECT id FROM debug_results WHERE settings_key = ?`).get(settingsKey(p)) as { id: number } | undefined;
+  return r?.id ?? null;
+}
+
+export function listDebugResults(db: Db, p: Params<'debug.list'>): DebugSummary[] {
+  const rows = (
+    p.runId === undefined
+      ? db.prepare(`SELECT id FROM debug_results ORDER BY id`).all()
+      : db.prepare(`SELECT id FROM debug_results WHERE run_id = ? ORDER BY id`).all(p.runId)
+  ) as { id: number }[];
+  return rows.map((r) => {
+    const d = getDebugResult(db, r.id);
+    return { id: d.id, runId: d.runId, attributionId: d.attributionId, lambda: d.settings.lambda, before: d.before, individual: d.individual, random: d.random, generated: d.generated, createdAt: d.createdAt };
+  });
+}

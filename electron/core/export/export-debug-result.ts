@@ -1,0 +1,114 @@
+// Export of a debug result: the patched classifier package (the original graph with the head's
+// initialisers replaced, checked against the original), the head alone (safetensors, JSON) and an
+// offline HTML report. Before anything is kept, the patched package runs on every test image and
+// its accuracy must match the evaluation made from stored features.
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Db } from '../store/database.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { DebugExport } from '../../contract.ts';
+import { exportPatchedHead } from '../../../native-models/head/index.ts';
+import { openClassifier } from '../../../native-models/classifier/index.ts';
+import { decodeBatchCompacted } from '../../../native-models/preprocess/index.ts';
+import { getDebugResult } from '../debugging/patch-head.ts';
+import { getGenerationSet } from '../debugging/generation-sets.ts';
+import { getAttribution } from '../debugging/attribution.ts';
+import { BadInputError } from '../errors.ts';
+import { debugReportHtml } from './debug-report.ts';
+
+const CHECK_BATCH = 64;
+
+function testImages(db: Db, runId: number): { paths: string[]; labels: number[] } {
+  const rows = db
+    .prepare(
+      `SELECT d.root, i.rel_path, p.true_class FROM predictions p JOIN images i ON i.id = p.image_id JOIN datasets d ON d.id = i.dataset_id
+       WHERE p.run_id = ? AND p.true_class IS NOT NULL ORDER BY p.image_id`,
+    )
+    .all(runId) as { root: string; rel_path: string; true_class: number }[];
+  return { paths: rows.map((r) => join(r.root, r.rel_path)), labels: rows.map((r) => r.true_class) };
+}
+
+export async function exportDebugResult(
+  db: Db,
+  blobs: BlobStore,
+  p: { id: number; out: string; which: 'individual' | 'random' },
+  log: (line: string) => void = () => {},
+): Promise<DebugExport> {
+  const r = getDebugResult(db, p.id);
+  const head = p.which === 'individual' ? r.heads.individual : r.heads.random;
+  const evaluated = p.which === 'individual' ? r.individual.test : r.random?.test;
+  if (!head || evaluated === undefined) throw new BadInputError(`debug result ${p.id} has no ${p.which} head (it was run without a random baseline)`);
+  const weight = blobs.getFloat32(head.weightBlob);
+  const bias = blobs.getFloat32(head.biasBlob);
+  const outDir = resolve(p.out);
+  const test = testImages(db, r.settings.testRunId);
+  const probe = await openClassifier(r.model.dir, { provider: 'cpu', verifyHash: false });
+  let input: { data: Float32Array; n: number };
+  try {
+    const first = await decodeBatchCompacted(test.paths.slice(0, CHECK_BATCH), probe.manifest.preprocess);
+    input = { data: first.tensor, n: first.ok.length };
+  } finally {
+    await probe.close();
+  }
+  const attr = getAttribution(db, r.attributionId);
+  const sets = [r.settings.individualSetId, ...(r.settings.randomSetId !== null ? [r.settings.randomSetId] : [])].map((id) => getGenerationSet(db, id));
+  log(`writing the patched package to ${outDir}`);
+  const exported = await exportPatchedHead({
+    packageDir: r.model.dir,
+    weight,
+    bias,
+    outDir,
+    input,
+    name: `${r.model.name}-patched-${p.which}`,
+    provenance: {
+      debug_result: r.id,
+      head: p.which,
+      lambda: r.settings.lambda,
+      optimizer: r.settings.optimizer,
+      epochs: r.settings.epochs,
+      seed: r.settings.seed,
+      generator_sha256: sets[0]!.generatorSha256,
+      clip_sha256: attr.clipSha256,
+      accepted_images: p.which === 'individual' ? r.generated.individual : r.generated.random,
+    },
+  });
+  const report = join(outDir, 'report.html');
+  try {
+    // The patched package on every test image: accuracy must be the evaluation's.
+    const clf = await openClassifier(outDir, { provider: 'cpu', verifyHash: true });
+    let right = 0;
+    let n = 0;
+    try {
+      for (let i = 0; i < test.paths.length; i += CHECK_BATCH) {
+        const batch = test.paths.slice(i, i + CHECK_BATCH);
+        const { tensor, ok } = await decodeBatchCompacted(batch, clf.manifest.preprocess);
+        if (!ok.length) continue;
+        const { logits } = await clf.run(tensor, ok.length);
+        const C = clf.manifest.head.num_classes;
+        ok.forEach((j, row) => {
+          let best = 0;
+          for (let c = 1; c < C; c++) if (logits[row * C + c]! > logits[row * C + best]!) best = c;
+          if (best === test.labels[i + j]) right++;
+          n++;
+        });
+      }
+    } finally {
+      await clf.close();
+    }
+    const accuracy = n ? right / n : NaN;
+    // Features stored by the run and recomputed here can differ in the last bits (batching), which
+    // may flip a near-tie: allow two images or 0.2 %, whichever is more.
+    const tolerance = Math.max(2 / Math.max(n, 1), 0.002);
+    if (!(Math.abs(accuracy - evaluated) <= tolerance)) {
+      throw new Error(`the patched model's test accuracy (${(100 * accuracy).toFixed(2)} % on ${n} images) does not match the evaluation (${(100 * evaluated).toFixed(2)} %)`);
+    }
+    const check = { images: n, accuracy, evaluated, logitsMaxAbsDiff: exported.check.logitsMaxAbsDiff };
+    writeFileSync(report, debugReportHtml({ result: r, attribution: attr, sets, exported: { which: p.which, onnxSha256: exported.onnxSha256, check } }));
+    log(`patched model checked on ${n} test images: ${(100 * accuracy).toFixed(2)} % (evaluation ${(100 * evaluated).toFixed(2)} %)`);
+    return { dir: outDir, onnx: exported.onnx, manifest: exported.manifest, safetensors: exported.safetensors, json: exported.json, report, onnxSha256: exported.onnxSha256, check };
+  } catch (e) {
+    for (const f of [exported.onnx, exported.manifest, exported.safetensors, exported.json, report]) rmSync(f, { force: true });
+    throw e;
+  }
+}
+
