@@ -117,7 +117,7 @@ const commands: Record<string, Command> = {
       const lambda = Number(v.lambda);
       if (!Number.isFinite(lambda) || lambda < 0) throw new UsageError(`--lambda must be a number >= 0, got ${String(v.lambda)}`);
       const { runShapeWorldDemo, demoTable2 } = await import('./core/demo/shapeworld-demo.ts');
-      const { table2Text } = await import('./core/debugging/debug-loop.ts');
+      const { table2Text, sweepText } = await import('./core/debugging/debug-loop.ts');
       const lab = Lab.open(String(v.lab));
       const quiet = Boolean(v.json);
       try {
@@ -154,6 +154,7 @@ const commands: Record<string, Command> = {
                     `the classifier is right on ${pct(r.generation.individual.classifierAccuracy)} and ${pct(r.generation.random.classifierAccuracy)} of them`,
                   `  CLIP review accepted ${r.generation.individual.accepted} and ${r.generation.random.accepted}; head retrained (λ ${r.debug.result.settings.lambda}) on ${r.debug.result.counts.train} train images + the accepted images:`,
                   ...table2Text(r.debug.result),
+                  ...sweepText(r.debug.sweep),
                   `  patched model: ${r.debug.export.onnx} (checked on ${r.debug.export.check.images} test images: ${pct(r.debug.export.check.accuracy)})`,
                   `  report: ${r.debug.export.report}`,
                 ]
@@ -501,7 +502,8 @@ const commands: Record<string, Command> = {
     usage:
       'factorlab debug --model ID|NAME|PACKAGE_DIR --dataset ID|NAME --clip PACKAGE_DIR --generator SD_ONNX_DIR [--train ID|NAME] [--test ID|NAME]\n' +
       '                [--lambda 0.5] [--k 3] [--n-per-background 8] [--baseline random|none] [--review clip|none] [--filter-rank 1]\n' +
-      '                [--steps 20] [--guidance 5] [--optimizer sgd|lbfgs] [--epochs 20] [--seed 0] [--provider auto|cpu|cuda|webgpu] [--lab DIR] [--json]\n' +
+      '                [--steps 20] [--guidance 5] [--optimizer sgd|lbfgs] [--epochs 20] [--seed 0] [--sweep] [--provider auto|cpu|cuda|webgpu] [--lab DIR] [--json]\n' +
+      '  --sweep: also retrain with λ 0, 0.25, 0.5, 1, 2, 4 and with each class\'s top 1..k backgrounds (the paper\'s Figure 5; in the export\'s report).\n' +
       '  The debug set is the failures of the model on --dataset. --train: the original-data term of the loss (default: the lab\'s one dataset with split "train");\n' +
       '  --test: accuracy before / after (default: the lab\'s one other dataset with split "test"). "shapeworld" names the embedded CLIP / generator.\n' +
       '  --review none trains only on images people accepted (generation.review in the UI). Every step is stored and reused.',
@@ -525,6 +527,7 @@ const commands: Record<string, Command> = {
       optimizer: { type: 'string', default: 'sgd' },
       epochs: { type: 'string', default: '20' },
       seed: { type: 'string', default: '0' },
+      sweep: { type: 'boolean', default: false },
       provider: { type: 'string' },
     },
     async run(v) {
@@ -584,7 +587,7 @@ const commands: Record<string, Command> = {
         const debugRunId = await runOf(datasetId);
         const trainRunId = await runOf(trainId);
         const testRunId = await runOf(testId);
-        const { runDebugLoop, table2Text } = await import('./core/debugging/debug-loop.ts');
+        const { runDebugLoop, runSweeps, table2Text, sweepText } = await import('./core/debugging/debug-loop.ts');
         const { shapeworldPackageDir } = await import('../native-models/shapeworld/packages.ts');
         const named = (x: string, kind: 'clip' | 'diffusion') => (x === 'shapeworld' ? shapeworldPackageDir(kind) : resolve(x));
         let r;
@@ -611,13 +614,15 @@ const commands: Record<string, Command> = {
           if (e instanceof BadInputError) throw new CliError(e.message, 2);
           throw e;
         }
-        const out = { ...r.result, attribution: { id: r.attribution.id, backgrounds: Object.fromEntries(r.attribution.classes.map((c) => [c.name, c.backgrounds.filter((b) => b.top).map((b) => b.phrase)])) }, sets: { individual: r.sets.individual.id, random: r.sets.random?.id ?? null } };
+        const sweep = v.sweep ? await runSweeps(lab, r.result, [0, 0.25, 0.5, 1, 2, 4], Array.from({ length: settings.k }, (_, i) => i + 1)) : null;
+        const out = { ...r.result, sweep, attribution: { id: r.attribution.id, backgrounds: Object.fromEntries(r.attribution.classes.map((c) => [c.name, c.backgrounds.filter((b) => b.top).map((b) => b.phrase)])) }, sets: { individual: r.sets.individual.id, random: r.sets.random?.id ?? null } };
         print(quiet, out, () =>
           [
             `debug result ${r.result.id}: ${r.result.model.name}, debug set ${r.result.counts.debugSet} failures of run ${debugRunId} (seed ${r.result.counts.seed}, heldout ${r.result.counts.heldout}); train run ${trainRunId}, test run ${testRunId}`,
             `  generation sets: individual #${r.sets.individual.id} (${r.sets.individual.accepted}/${r.sets.individual.generated} accepted)` +
               (r.sets.random ? `, random #${r.sets.random.id} (${r.sets.random.accepted}/${r.sets.random.generated} accepted, ${r.result.generated.random} used to match)` : ''),
             ...table2Text(r.result),
+            ...(sweep ? sweepText(sweep) : []),
             `Export: npx factorlab export-head --lab ${lab.dir} --result ${r.result.id} --out DIR`,
           ].join('\n'),
         );

@@ -30,6 +30,8 @@ export const methodNames = [
   'attribution.undo',
   'backgrounds.classList',
   'backgrounds.setClassList',
+  'analysis.failureIou',
+  'analysis.sharedFailures',
   'generation.start',
   'generation.get',
   'generation.list',

@@ -101,6 +101,10 @@ export const paramsSchemas = {
   'backgrounds.classList': z.object({ runId: id, classIdx: id }),
   /** Stores the lab's own list for the class (null: back to the shipped list). */
   'backgrounds.setClassList': z.object({ runId: id, classIdx: id, phrases: z.array(z.string()).min(1).nullable() }),
+  /** Failure intersection-over-union between every pair of done runs on a dataset (the paper's Figure 4). */
+  'analysis.failureIou': z.object({ datasetId: id }),
+  /** The images two runs both got wrong (the heatmap's drill-down). */
+  'analysis.sharedFailures': z.object({ runA: id, runB: id, ...page }),
   // The patch loop: generated images (individual / random debugging), their review, the head retraining.
   'generation.start': z.object({
     attributionId: id,
@@ -139,6 +143,8 @@ export const paramsSchemas = {
     /** A run of the same model on test data (accuracy before / after). */
     testRunId: id,
     lambda: z.number().min(0).max(1e6).default(0.5),
+    /** Use only the images of each class's top k backgrounds of the individual set (null: all of them). */
+    k: z.number().int().min(1).max(100).nullable().default(null),
     optimizer: z.enum(['sgd', 'lbfgs']).default('sgd'),
     epochs: z.number().int().min(1).max(1000).default(20),
     seed: z.number().int().nonnegative().default(0),
@@ -375,6 +381,8 @@ export interface Results {
   'attribution.undo': AttributionDetail;
   'backgrounds.classList': BackgroundClassList;
   'backgrounds.setClassList': BackgroundClassList;
+  'analysis.failureIou': FailureIou;
+  'analysis.sharedFailures': Page<SharedFailure>;
   'generation.start': { id: number; jobId: number | null; reused: boolean };
   'generation.get': GenerationSetDetail;
   'generation.list': GenerationSetSummary[];
@@ -705,6 +713,7 @@ export interface DebugSettings {
   trainRunId: number;
   testRunId: number;
   lambda: number;
+  k: number | null;
   optimizer: 'sgd' | 'lbfgs';
   epochs: number;
   seed: number;
@@ -740,6 +749,7 @@ export interface DebugSummary {
   id: number;
   runId: number;
   attributionId: number;
+  settings: DebugSettings;
   lambda: number;
   before: DebugAccuracy;
   individual: DebugAccuracy;
@@ -758,4 +768,23 @@ export interface DebugExport {
   onnxSha256: string;
   /** The patched model run on the test images: its accuracy, and the evaluation's. */
   check: { images: number; accuracy: number; evaluated: number; logitsMaxAbsDiff: number };
+}
+
+export interface FailureIou {
+  datasetId: number;
+  /** The dataset's done runs, in the matrices' order. */
+  runs: RunSummary[];
+  /** iou[i][j] over the images both runs scored; null when neither failed on any of them. */
+  iou: (number | null)[][];
+  intersection: number[][];
+  union: number[][];
+}
+
+export interface SharedFailure {
+  imageId: number;
+  relPath: string;
+  /** Model class indices. */
+  trueClass: number;
+  predA: number;
+  predB: number;
 }

@@ -84,6 +84,15 @@ describe('factorlab demo (ShapeWorld)', () => {
     expect(html).toContain('Table 2');
     expect(html).toContain(`${(100 * out.individual.heldout).toFixed(1)} %`);
     expect(html).not.toMatch(/<script/i);
+    // Figure 5: λ and k sweeps on the same generated sets, in the report too.
+    const sw = out.debug.sweep;
+    expect(sw.lambda.map((r: { lambda: number }) => r.lambda)).toEqual([0, 0.25, 0.5, 1, 2, 4]);
+    expect(sw.k.map((r: { k: number }) => r.k)).toEqual([1, 2, 3]);
+    expect(sw.lambda[2].resultId).toBe(out.debug.result.id);
+    // k = 3 keeps every image of the k = 3 attribution: the same training as the main result.
+    expect(sw.k[2].individual.heldout).toBeCloseTo(out.individual.heldout, 6);
+    expect(sw.k[0].generated.individual).toBeLessThan(sw.k[2].generated.individual);
+    expect(html).toContain('Figure 5');
   });
 
   it('reuses everything the second time; --generate 0 skips the loop', () => {
@@ -113,6 +122,38 @@ describe('factorlab demo (ShapeWorld)', () => {
     expect(JSON.parse(e.stdout).check.evaluated).toBe(d.random.test);
   });
 
+  it('the patched package is a model like any other: its run on the test split matches the export check; failure IoU with the original', async () => {
+    const l = Lab.open(lab);
+    try {
+      const h = createHandlers(l);
+      const ok = async (m: string, p: unknown): Promise<any> => {
+        const r = await dispatch(h, m as never, p);
+        if (!r.ok) throw new Error(r.error.message);
+        return r.result;
+      };
+      const model = await ok('models.add', { onnx: out.debug.export.dir });
+      const testDataset = out.debug.datasets.test;
+      const started = await ok('runs.start', { modelId: model.id, datasetId: testDataset, provider: 'cpu' });
+      if (started.jobId !== null) expect((await l.jobs.wait(started.jobId)).status).toBe('done');
+      const run = await ok('runs.summary', { runId: started.runId });
+      expect(run.accuracy).toBeCloseTo(out.debug.export.check.accuracy, 10);
+      const iou = await ok('analysis.failureIou', { datasetId: testDataset });
+      expect(iou.runs.map((r: { id: number }) => r.id)).toContain(started.runId);
+      const a = iou.runs.findIndex((r: { id: number }) => r.id === out.debug.result.settings.testRunId);
+      const b = iou.runs.findIndex((r: { id: number }) => r.id === started.runId);
+      expect(iou.iou[a][a]).toBe(1);
+      // Retraining the head fixed some failures and kept most: overlapping but not identical.
+      expect(iou.iou[a][b]).toBeGreaterThan(0.3);
+      expect(iou.iou[a][b]).toBeLessThan(1);
+      const shared = await ok('analysis.sharedFailures', { runA: iou.runs[a].id, runB: started.runId, limit: 5 });
+      expect(shared.total).toBe(iou.intersection[a][b]);
+      expect(shared.items).toHaveLength(5);
+      for (const s of shared.items) expect(s.predA).not.toBe(s.trueClass);
+    } finally {
+      l.close();
+    }
+  });
+
   it('refuses bad input with clear messages and stores nothing half-done', async () => {
     const l = Lab.open(lab);
     try {
@@ -125,12 +166,12 @@ describe('factorlab demo (ShapeWorld)', () => {
       // Reject every image of the individual set: nothing to train on.
       const ids = ((await dispatch(h, 'generation.images', { setId: settings.individualSetId, limit: 5000 })) as any).result.items.map((i: { id: number }) => i.id);
       const rej = await dispatch(h, 'generation.review', { setId: settings.individualSetId, imageIds: ids, verdict: 'rejected', by: 'tester' });
-      expect(rej.ok && rej.result.changed).toBeGreaterThan(0);
+      expect(rej.ok && (rej.result as { changed: number }).changed).toBeGreaterThan(0);
       const none = await dispatch(h, 'debug.start', settings);
       expect(!none.ok && none.error.message).toContain('has no accepted images');
       const before = (l.db.prepare(`SELECT COUNT(*) AS n FROM debug_results`).get() as { n: number }).n;
       const undo = await dispatch(h, 'generation.undo', { setId: settings.individualSetId });
-      expect(undo.ok && undo.result.restored).toBe(rej.ok ? rej.result.changed : -1);
+      expect(undo.ok && (undo.result as { restored: number }).restored).toBe(rej.ok ? (rej.result as { changed: number }).changed : -1);
       const restored = (await dispatch(h, 'generation.get', { id: settings.individualSetId })) as any;
       expect(restored.result.accepted).toBe(out.generation.individual.accepted);
       expect((l.db.prepare(`SELECT COUNT(*) AS n FROM debug_results`).get() as { n: number }).n).toBe(before);

@@ -27,6 +27,7 @@ import { generatedImages, getGenerationSet, listGenerationSets, startGeneration 
 import { autoReview, reviewImages, undoReview } from '../debugging/review-generated.ts';
 import { checkDebugSettings, findDebugResult, getDebugResult, listDebugResults } from '../debugging/patch-head.ts';
 import { exportDebugResult } from '../export/export-debug-result.ts';
+import { failureIou, sharedFailures } from '../analysis/failure-iou.ts';
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
 
@@ -140,6 +141,8 @@ export function createHandlers(lab: Lab): Handlers {
     },
     'backgrounds.classList': (p) => backgroundClassList(lab.db, p.runId, p.classIdx),
     'backgrounds.setClassList': (p) => setBackgroundClassList(lab.db, p),
+    'analysis.failureIou': (p) => failureIou(lab.db, p.datasetId),
+    'analysis.sharedFailures': (p) => sharedFailures(lab.db, p),
     'generation.start': async (p) => {
       const r = await startGeneration(lab.db, p);
       let jobId: number | null = null;

@@ -40,13 +40,18 @@ export interface DebugLoopResult {
   result: DebugResult;
 }
 
-export async function runDebugLoop(lab: Lab, o: DebugLoopOptions): Promise<DebugLoopResult> {
+/** Calls the API as the UI does; bad input comes back as BadInputError. */
+function apiCaller(lab: Lab) {
   const handlers = createHandlers(lab);
-  const call = async <M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]> => {
+  return async <M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]> => {
     const r = await dispatch(handlers, method, params);
     if (!r.ok) throw r.error.code === 'bad_input' || r.error.code === 'invalid_params' ? new BadInputError(r.error.message) : new Error(r.error.message);
     return r.result as Results[M];
   };
+}
+
+export async function runDebugLoop(lab: Lab, o: DebugLoopOptions): Promise<DebugLoopResult> {
+  const call = apiCaller(lab);
   const waitFor = async (jobId: number | null, what: string): Promise<JobInfo | null> => {
     if (jobId === null) return null;
     await o.onJob?.(jobId);
@@ -82,6 +87,7 @@ export async function runDebugLoop(lab: Lab, o: DebugLoopOptions): Promise<Debug
     trainRunId: o.trainRunId,
     testRunId: o.testRunId,
     lambda: o.lambda,
+    k: null,
     optimizer: o.optimizer,
     epochs: o.epochs,
     seed: o.seed,
@@ -93,6 +99,38 @@ export async function runDebugLoop(lab: Lab, o: DebugLoopOptions): Promise<Debug
   }
   const result = await call('debug.get', { id: resultId! });
   return { attribution, sets: { individual, random }, result };
+}
+
+export interface SweepRow {
+  lambda: number;
+  k: number | null;
+  resultId: number;
+  individual: DebugResult['individual'];
+  random: DebugResult['random'];
+  generated: DebugResult['generated'];
+}
+
+/** The paper's Figure 5: the same sets retrained with other λ (all backgrounds) and with each class's
+ * top k backgrounds only (λ of the base result). Each point is a stored debug result (reused). */
+export async function runSweeps(lab: Lab, base: DebugResult, lambdas: number[], ks: number[], onJob?: (jobId: number) => Promise<void>): Promise<{ lambda: SweepRow[]; k: SweepRow[] }> {
+  const call = apiCaller(lab);
+  const point = async (lambda: number, k: number | null): Promise<SweepRow> => {
+    const s = await call('debug.start', { ...base.settings, lambda, k });
+    let id = s.id;
+    if (s.jobId !== null) {
+      await onJob?.(s.jobId);
+      const job = await lab.jobs.wait(s.jobId);
+      if (job.status !== 'done') throw new Error(`head retraining (λ ${lambda}, k ${k ?? 'all'}) ${job.status}: ${job.error ?? job.message ?? ''}`);
+      id = Number(job.resultRef!.split(':')[1]);
+    }
+    const r = await call('debug.get', { id: id! });
+    return { lambda, k, resultId: r.id, individual: r.individual, random: r.random, generated: r.generated };
+  };
+  const lambda: SweepRow[] = [];
+  for (const l of lambdas) lambda.push(await point(l, null));
+  const k: SweepRow[] = [];
+  for (const kk of ks) k.push(await point(base.settings.lambda, kk));
+  return { lambda, k };
 }
 
 /** The paper's Table 2 for one result, as text. */
@@ -108,4 +146,15 @@ export function table2Text(r: DebugResult): string[] {
   rows.push(`  gain: individual ${gain(r.gain.individual.test)} / ${gain(r.gain.individual.seed)} / ${gain(r.gain.individual.heldout)} points (test / seed / heldout)`);
   if (r.gain.random) rows.push(`        random     ${gain(r.gain.random.test)} / ${gain(r.gain.random.seed)} / ${gain(r.gain.random.heldout)} points`);
   return rows;
+}
+
+/** The sweeps as text: heldout and test accuracy of individual / random debugging per λ and per k. */
+export function sweepText(s: { lambda: SweepRow[]; k: SweepRow[] }): string[] {
+  const pct = (x: number | undefined) => (x === undefined ? '    n/a' : `${(100 * x).toFixed(1)}%`.padStart(7));
+  const row = (label: string, r: SweepRow) => `    ${label.padEnd(8)} ${pct(r.individual.heldout)} ${pct(r.individual.test)}   ${pct(r.random?.heldout)} ${pct(r.random?.test)}  ${String(r.generated.individual).padStart(6)}`;
+  const head = '             individual        random          images\n             heldout    test   heldout    test';
+  return [
+    ...(s.lambda.length ? ['  sweep over λ (all backgrounds):', head, ...s.lambda.map((r) => row(`λ ${r.lambda}`, r))] : []),
+    ...(s.k.length ? [`  sweep over k (top backgrounds per class):`, head, ...s.k.map((r) => row(`k ${r.k}`, r))] : []),
+  ];
 }

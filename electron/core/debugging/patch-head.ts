@@ -12,7 +12,7 @@ import { evaluateHead, readHeadInit, trainHead, transpose, SGD_DEFAULTS, type Fe
 import { mulberry32 } from '../../../native-models/mulberry32.ts';
 import { readRunFeatures, type RunFeatures } from '../runs/run-features.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
-import { blobToF32 } from './attribution.ts';
+import { blobToF32, getAttribution } from './attribution.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
 
@@ -74,6 +74,19 @@ function acceptedRows(db: Db, setId: number): { id: number; class_idx: number; f
     class_idx: number;
     features: Buffer;
   }[];
+}
+
+/** Accepted rows of an individual set whose background is among its class's top k (by votes). */
+function topKRows(db: Db, attributionId: number, setId: number, k: number): { id: number; class_idx: number; features: Buffer }[] {
+  const rank = new Map<string, number>();
+  for (const c of getAttribution(db, attributionId).classes) c.backgrounds.filter((b) => b.top).forEach((b, i) => rank.set(`${c.classIdx}\u0000${b.phrase}`, i));
+  const rows = db.prepare(`SELECT id, class_idx, background, features FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL ORDER BY id`).all(setId) as {
+    id: number;
+    class_idx: number;
+    background: string | null;
+    features: Buffer;
+  }[];
+  return rows.filter((r) => r.background !== null && (rank.get(`${r.class_idx}\u0000${r.background}`) ?? Infinity) < k);
 }
 
 function toFeatureSet(rows: { class_idx: number; features: Buffer }[], D: number): Extra {
@@ -145,7 +158,8 @@ export async function runDebug(db: Db, blobs: BlobStore, p: DebugJobParams, prog
   });
   const before = await evaluate(initOutIn, init.bias);
 
-  const indRows = acceptedRows(db, p.individualSetId);
+  const indRows = p.k === null ? acceptedRows(db, p.individualSetId) : topKRows(db, p.attributionId, p.individualSetId, p.k);
+  if (!indRows.length) throw new BadInputError(`generation set ${p.individualSetId} has no accepted images among each class's top ${p.k} backgrounds`);
   const individualExtra = toFeatureSet(indRows, D);
   const train1 = async (extra: FeatureSet, label: string): Promise<TrainedHead> =>
     p.optimizer === 'lbfgs'
@@ -220,6 +234,27 @@ export function listDebugResults(db: Db, p: Params<'debug.list'>): DebugSummary[
   ) as { id: number }[];
   return rows.map((r) => {
     const d = getDebugResult(db, r.id);
-    return { id: d.id, runId: d.runId, attributionId: d.attributionId, lambda: d.settings.lambda, before: d.before, individual: d.individual, random: d.random, generated: d.generated, createdAt: d.createdAt };
+    return { id: d.id, runId: d.runId, attributionId: d.attributionId, settings: d.settings, lambda: d.settings.lambda, before: d.before, individual: d.individual, random: d.random, generated: d.generated, createdAt: d.createdAt };
   });
+}
+
+/** The stored results that differ from `r` only in λ (all backgrounds) or only in k (same λ): the
+ * points of the paper's Figure 5, each sorted by its parameter. */
+export function sweepOf(db: Db, r: DebugResult): { lambda: DebugResult[]; k: DebugResult[] } {
+  const same = (a: DebugSettings, b: DebugSettings) =>
+    a.attributionId === b.attributionId &&
+    a.individualSetId === b.individualSetId &&
+    a.randomSetId === b.randomSetId &&
+    a.trainRunId === b.trainRunId &&
+    a.testRunId === b.testRunId &&
+    a.optimizer === b.optimizer &&
+    a.epochs === b.epochs &&
+    a.seed === b.seed;
+  const all = (db.prepare(`SELECT id FROM debug_results WHERE attribution_id = ? ORDER BY id`).all(r.attributionId) as { id: number }[])
+    .map((x) => getDebugResult(db, x.id))
+    .filter((d) => same(d.settings, r.settings));
+  return {
+    lambda: all.filter((d) => d.settings.k === null).sort((a, b) => a.settings.lambda - b.settings.lambda),
+    k: all.filter((d) => d.settings.lambda === r.settings.lambda && d.settings.k !== null).sort((a, b) => a.settings.k! - b.settings.k!),
+  };
 }

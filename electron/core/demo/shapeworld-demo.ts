@@ -6,7 +6,7 @@ import { createHandlers } from '../api/handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
 import { generateSplit } from '../../../native-models/shapeworld/index.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
-import { runDebugLoop, type DebugLoopResult } from '../debugging/debug-loop.ts';
+import { runDebugLoop, runSweeps, type DebugLoopResult, type SweepRow } from '../debugging/debug-loop.ts';
 import type { DebugExport, DebugResult } from '../../contract.ts';
 
 export interface DemoOptions {
@@ -54,7 +54,7 @@ export interface DemoReport {
   /** The classifier on the generated images: attributed backgrounds (individual) vs class names (random); null: loop skipped. */
   generation: { individual: GenerationStats; random: GenerationStats } | null;
   /** The patch loop's result (null: skipped) and its export. */
-  debug: { result: DebugResult; export: DebugExport; datasets: { train: number; test: number } } | null;
+  debug: { result: DebugResult; export: DebugExport; datasets: { train: number; test: number }; sweep: { lambda: SweepRow[]; k: SweepRow[] } } | null;
   seconds: { generate: number; loop: number; total: number };
 }
 
@@ -68,6 +68,9 @@ export interface GenerationStats {
 
 /** The demo's review: accept an image when CLIP ranks its prompted class in its top 3 (of 10). */
 export const DEMO_FILTER_RANK = 3;
+/** The demo's Figure 5 points: λ with all backgrounds, k with the demo's λ. */
+export const DEMO_LAMBDAS = [0, 0.25, 0.5, 1, 2, 4];
+export const DEMO_KS = [1, 2, 3];
 
 /** Table 2 of a demo report (null when the loop was skipped). */
 export function demoTable2(r: DemoReport): DemoTable2 | null {
@@ -171,6 +174,7 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
   let loop: DebugLoopResult | null = null;
   let exported: DebugExport | null = null;
   let datasets: { train: number; test: number } | null = null;
+  let sweep: { lambda: SweepRow[]; k: SweepRow[] } | null = null;
   const tLoop = performance.now();
   if (diffusionDir && perPrompt > 0 && detail.numFailures > 0) {
     // The head's original-data term: a biased train split (as the classifier was trained on);
@@ -201,6 +205,8 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
       log: opts.log,
       onJob: opts.onJob,
     });
+    opts.log(`sweeps (Figure 5): λ ${DEMO_LAMBDAS.join(', ')}; k ${DEMO_KS.join(', ')}`);
+    sweep = await runSweeps(lab, loop.result, DEMO_LAMBDAS, DEMO_KS, opts.onJob);
     const out = join(lab.dir, 'shapeworld', `patched-result${loop.result.id}`);
     exported = (await call('debug.export', { id: loop.result.id, out, which: 'individual' })) as DebugExport;
   }
@@ -221,7 +227,7 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
     packages: { classifier: shapeworldPackageDir('classifier'), clip: clipDir, diffusion: diffusionDir },
     attribution: { id: detail.id, numFailures: detail.numFailures, numSeed: detail.numSeed, numHeldout: detail.numHeldout, backgrounds },
     generation: loop ? { individual: stats(loop.sets.individual), random: stats(loop.sets.random!) } : null,
-    debug: loop && exported && datasets ? { result: loop.result, export: exported, datasets } : null,
+    debug: loop && exported && datasets && sweep ? { result: loop.result, export: exported, datasets, sweep } : null,
     seconds: { generate: generateSeconds, loop: loopSeconds, total: (performance.now() - t0) / 1000 },
   };
 }

@@ -36,7 +36,39 @@ export function accuracyChartSvg(rows: { label: string; acc: DebugAccuracy; colo
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="accuracy before and after debugging">${parts.join('')}${legend}</svg>`;
 }
 
+/** Accuracy (heldout solid, test dashed) of individual and random debugging against a parameter. */
+export function sweepChartSvg(title: string, points: { x: number; individual: DebugAccuracy; random: DebugAccuracy | null }[]): string {
+  const W = 420;
+  const H = 220;
+  const left = 44;
+  const right = 12;
+  const top = 24;
+  const bottom = 32;
+  const xs = points.map((p) => p.x);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const px = (x: number) => left + (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)) * (W - left - right);
+  const py = (v: number) => top + (H - top - bottom) * (1 - v);
+  const line = (vals: number[], color: string, dash: boolean) =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2"${dash ? ' stroke-dasharray="5 3"' : ''} points="${vals.map((v, i) => `${px(points[i]!.x)},${py(v)}`).join(' ')}"/>` +
+    vals.map((v, i) => `<circle cx="${px(points[i]!.x)}" cy="${py(v)}" r="3" fill="${color}"><title>${esc(title)} ${points[i]!.x}: ${pct(v)}</title></circle>`).join('');
+  const parts: string[] = [`<text x="${left}" y="14" font-size="12" font-weight="600">${esc(title)}</text>`];
+  for (let t = 0; t <= 4; t++) parts.push(`<line x1="${left}" x2="${W - right}" y1="${py(t / 4)}" y2="${py(t / 4)}" stroke="#eee"/><text x="${left - 6}" y="${py(t / 4) + 4}" text-anchor="end" font-size="10">${t * 25}</text>`);
+  for (const p of points) parts.push(`<text x="${px(p.x)}" y="${H - 12}" text-anchor="middle" font-size="10">${p.x}</text>`);
+  parts.push(line(points.map((p) => p.individual.heldout), '#1a73e8', false), line(points.map((p) => p.individual.test), '#1a73e8', true));
+  if (points.every((p) => p.random)) parts.push(line(points.map((p) => p.random!.heldout), '#e8710a', false), line(points.map((p) => p.random!.test), '#e8710a', true));
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${parts.join('')}</svg>`;
+}
+
+function sweepTable(param: string, rows: DebugResult[], x: (r: DebugResult) => number): string {
+  const cells = (a: DebugAccuracy | null) => (a ? `<td>${pct(a.test)}</td><td>${pct(a.heldout)}</td>` : '<td>–</td><td>–</td>');
+  return `<table><thead><tr><th>${param}</th><th>individual test</th><th>individual heldout</th><th>random test</th><th>random heldout</th><th>images</th></tr></thead><tbody>
+${rows.map((r) => `<tr><td>${x(r)}</td>${cells(r.individual)}${cells(r.random)}<td>${r.generated.individual}</td></tr>`).join('\n')}
+</tbody></table>`;
+}
+
 export function debugReportHtml(o: {
+  sweep?: { lambda: DebugResult[]; k: DebugResult[] };
   result: DebugResult;
   attribution: AttributionDetail;
   sets: GenerationSetDetail[];
@@ -80,6 +112,14 @@ ${rows
 ${table}
 <p>Heldout gain: individual ${signed(r.gain.individual.heldout)} points${r.gain.random ? `, random ${signed(r.gain.random.heldout)} points${ratio !== null ? ` (ratio ${ratio.toFixed(2)})` : ''}` : ''}.</p>
 ${accuracyChartSvg(rows)}
+${
+  o.sweep && (o.sweep.lambda.length > 1 || o.sweep.k.length > 1)
+    ? `<h2>Sweeps (Figure 5)</h2>
+<p>Heldout (solid) and test (dashed) accuracy; blue individual, orange random debugging. Each point retrains the head on the same generated sets.</p>
+${o.sweep.lambda.length > 1 ? sweepChartSvg('λ (all backgrounds)', o.sweep.lambda.map((d) => ({ x: d.settings.lambda, individual: d.individual, random: d.random }))) + sweepTable('λ', o.sweep.lambda, (d) => d.settings.lambda) : ''}
+${o.sweep.k.length > 1 ? sweepChartSvg(`k (top backgrounds per class, λ ${r.settings.lambda})`, o.sweep.k.map((d) => ({ x: d.settings.k!, individual: d.individual, random: d.random }))) + sweepTable('k', o.sweep.k, (d) => d.settings.k!) : ''}`
+    : ''
+}
 <h2>Backgrounds per class</h2>
 <table><thead><tr><th>class</th><th>seed</th><th>heldout</th><th>top backgrounds (votes)</th></tr></thead><tbody>
 ${classes}

@@ -10,7 +10,7 @@ import type { DebugExport } from '../../contract.ts';
 import { exportPatchedHead } from '../../../native-models/head/index.ts';
 import { openClassifier } from '../../../native-models/classifier/index.ts';
 import { decodeBatchCompacted } from '../../../native-models/preprocess/index.ts';
-import { getDebugResult } from '../debugging/patch-head.ts';
+import { getDebugResult, sweepOf } from '../debugging/patch-head.ts';
 import { getGenerationSet } from '../debugging/generation-sets.ts';
 import { getAttribution } from '../debugging/attribution.ts';
 import { BadInputError } from '../errors.ts';
@@ -103,7 +103,7 @@ export async function exportDebugResult(
       throw new Error(`the patched model's test accuracy (${(100 * accuracy).toFixed(2)} % on ${n} images) does not match the evaluation (${(100 * evaluated).toFixed(2)} %)`);
     }
     const check = { images: n, accuracy, evaluated, logitsMaxAbsDiff: exported.check.logitsMaxAbsDiff };
-    writeFileSync(report, debugReportHtml({ result: r, attribution: attr, sets, exported: { which: p.which, onnxSha256: exported.onnxSha256, check } }));
+    writeFileSync(report, debugReportHtml({ result: r, sweep: sweepOf(db, r), attribution: attr, sets, exported: { which: p.which, onnxSha256: exported.onnxSha256, check } }));
     log(`patched model checked on ${n} test images: ${(100 * accuracy).toFixed(2)} % (evaluation ${(100 * evaluated).toFixed(2)} %)`);
     return { dir: outDir, onnx: exported.onnx, manifest: exported.manifest, safetensors: exported.safetensors, json: exported.json, report, onnxSha256: exported.onnxSha256, check };
   } catch (e) {

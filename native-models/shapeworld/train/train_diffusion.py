@@ -312,6 +312,8 @@ def main():
     ap.add_argument('--guidance', type=float, default=5.0)
     ap.add_argument('--bench', action='store_true', help='time one training step of each model and exit')
     ap.add_argument('--limit', type=int, default=0)
+    ap.add_argument('--init', default='', help='weights.pt of an earlier run: the autoencoder and the UNet start from it '
+                    '(with --vae-epochs 0 the autoencoder and its scaling factor are kept as they are)')
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
@@ -338,6 +340,12 @@ def main():
 
     enc, dec = VaeEncoder(), VaeDecoder()
     unet = UNet()
+    init = torch.load(a.init) if a.init else None
+    if init is not None:
+        enc.load_state_dict(init['vae_encoder'])
+        dec.load_state_dict(init['vae_decoder'])
+        unet.load_state_dict(init['unet'])
+        print(f'initialised from {a.init}', flush=True)
     n_params = {k: sum(p.numel() for p in m.parameters()) for k, m in [('vae_encoder', enc), ('vae_decoder', dec), ('unet', unet)]}
     print('params', n_params, flush=True)
     if a.bench:
@@ -357,7 +365,7 @@ def main():
     opt = torch.optim.AdamW(list(enc.parameters()) + list(dec.parameters()), lr=1e-3, weight_decay=0.0)
     n = len(x_all)
     vae_steps = int(a.vae_epochs * n / a.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=vae_steps, pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=vae_steps, pct_start=0.1) if vae_steps > 0 else None
     g = torch.Generator().manual_seed(a.seed + 1)
     step = 0
     vae_log = []
@@ -391,7 +399,7 @@ def main():
     with torch.no_grad():
         means = torch.cat([enc(x_all[i:i + 256])[:, :4] for i in range(0, n, 256)])
         rec_l1 = torch.cat([(dec(means[i:i + 256]) - x_all[i:i + 256]).abs().mean(dim=(1, 2, 3)) for i in range(0, min(n, 2048), 256)]).mean().item()
-    scale = float(1.0 / means.std())
+    scale = float(1.0 / means.std()) if init is None or vae_steps > 0 else float(init['scaling_factor'])
     lat = means * scale
     t_vae = time.time() - t1
     print(f'vae done {t_vae:.0f}s, recon L1 {rec_l1:.4f} (in [-1,1] units), scaling_factor {scale:.5f}', flush=True)
@@ -535,7 +543,7 @@ def main():
         'params': n_params, 'scaling_factor': scale, 'vae': {'epochs': a.vae_epochs, 'steps': vae_steps, 'recon_l1': rec_l1, 'log': vae_log},
         'unet': {'steps': step, 'batch': a.batch, 'lr': a.lr, 'log': unet_log},
         'seconds': {'load': round(t_load), 'vae': round(t_vae), 'unet': round(t_unet), 'eval': round(t_eval)},
-        'quality_train_script': quality, 'seed': a.seed, 'threads': a.threads, 'torch': torch.__version__,
+        'quality_train_script': quality, 'seed': a.seed, 'init': a.init or None, 'threads': a.threads, 'torch': torch.__version__,
     }, open(os.path.join(a.out, 'diffusion_meta.json'), 'w'), indent=1)
     print('exported to', a.out)
 
