@@ -88,6 +88,120 @@ function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
+/** The options shared by `debug` and `debug-group`. */
+const loopOptions = {
+  ...labOption,
+  ...jsonOption,
+  dataset: { type: 'string' as const },
+  train: { type: 'string' as const },
+  test: { type: 'string' as const },
+  clip: { type: 'string' as const },
+  generator: { type: 'string' as const },
+  lambda: { type: 'string' as const, default: '0.5' },
+  k: { type: 'string' as const, default: '3' },
+  'n-per-background': { type: 'string' as const, default: '8' },
+  review: { type: 'string' as const, default: 'clip' },
+  'filter-rank': { type: 'string' as const, default: '1' },
+  steps: { type: 'string' as const, default: '20' },
+  guidance: { type: 'string' as const, default: '5' },
+  optimizer: { type: 'string' as const, default: 'sgd' },
+  epochs: { type: 'string' as const, default: '20' },
+  seed: { type: 'string' as const, default: '0' },
+  provider: { type: 'string' as const },
+};
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+async function loopSettings(v: Values) {
+  if (!v.dataset || !v.clip || !v.generator) throw new UsageError('--dataset, --clip and --generator are required');
+  const int = (name: string, lo: number, hi: number): number => {
+    try {
+      return parseIntOption(v[name], name, lo, hi);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  if (!['clip', 'none'].includes(String(v.review))) throw new UsageError(`--review must be clip or none, got ${String(v.review)}`);
+  if (!['sgd', 'lbfgs'].includes(String(v.optimizer))) throw new UsageError(`--optimizer must be sgd or lbfgs, got ${String(v.optimizer)}`);
+  const lambda = Number(v.lambda);
+  if (!Number.isFinite(lambda) || lambda < 0) throw new UsageError(`--lambda must be a number >= 0 (the weight of the generated images in the loss), got ${String(v.lambda)}`);
+  const guidance = Number(v.guidance);
+  if (!Number.isFinite(guidance) || guidance < 0 || guidance > 50) throw new UsageError(`--guidance must be a number from 0 to 50, got ${String(v.guidance)}`);
+  const { shapeworldPackageDir } = await import('../native-models/shapeworld/packages.ts');
+  const named = (x: string, kind: 'clip' | 'diffusion') => (x === 'shapeworld' ? shapeworldPackageDir(kind) : resolve(x));
+  return {
+    clip: named(String(v.clip), 'clip'),
+    generator: named(String(v.generator), 'diffusion'),
+    lambda,
+    guidance,
+    k: int('k', 1, 100),
+    perPrompt: int('n-per-background', 1, 1000),
+    filterRank: int('filter-rank', 1, 1000),
+    steps: int('steps', 1, 500),
+    epochs: int('epochs', 1, 1000),
+    seed: int('seed', 0, 2 ** 31 - 1),
+    review: v.review as 'clip' | 'none',
+    optimizer: v.optimizer as 'sgd' | 'lbfgs',
+    provider: v.provider as 'auto' | undefined,
+  };
+}
+
+/** --dataset, and --train / --test or the lab's one other dataset of that split. */
+async function loopDatasets(handlers: Handlers, v: Values): Promise<{ debug: number; train: number; test: number }> {
+  const datasets = await call(handlers, 'datasets.list', {});
+  const debug = resolveRef(datasets, String(v.dataset), 'dataset');
+  const bySplit = (split: string, what: string): number => {
+    const c = datasets.filter((d) => d.split === split && d.id !== debug);
+    if (c.length === 1) return c[0]!.id;
+    throw new UsageError(`--${what} is required: the lab has ${c.length} datasets with split "${split}" besides --dataset (${c.map((d) => `${d.id}:${d.name}`).join(', ') || 'none'})`);
+  };
+  return {
+    debug,
+    train: v.train ? resolveRef(datasets, String(v.train), 'dataset') : bySplit('train', 'train'),
+    test: v.test ? resolveRef(datasets, String(v.test), 'dataset') : bySplit('test', 'test'),
+  };
+}
+
+/** A model id or name in the lab, or a package folder (added to the lab). */
+async function modelRef(handlers: Handlers, ref: string): Promise<number> {
+  const { existsSync, statSync } = await import('node:fs');
+  if (existsSync(ref) && statSync(ref).isDirectory()) return (await call(handlers, 'models.add', { onnx: resolve(ref) })).id;
+  return resolveRef(await call(handlers, 'models.list', {}), ref, 'model');
+}
+
+/** The model's runs on the debug, train and test datasets (stored ones reused). */
+async function memberRuns(lab: Lab, handlers: Handlers, modelId: number, ds: { debug: number; train: number; test: number }, provider: 'auto' | undefined, quiet: boolean) {
+  const runOf = async (datasetId: number): Promise<number> => {
+    const started = await call(handlers, 'runs.start', { modelId, datasetId, provider });
+    if (started.jobId !== null) {
+      const job = await follow(lab, started.jobId, quiet);
+      if (job.status !== 'done') throw new CliError(`run ${job.status}: ${job.error ?? job.message ?? ''}`, job.status === 'cancelled' ? 130 : 1);
+    }
+    return started.runId;
+  };
+  return { debugRunId: await runOf(ds.debug), trainRunId: await runOf(ds.train), testRunId: await runOf(ds.test) };
+}
+
+const logTo = (quiet: boolean) => (line: string) => {
+  if (!quiet) process.stderr.write(`${line}\n`);
+};
+
+function followJob(lab: Lab, quiet: boolean) {
+  return async (jobId: number): Promise<void> => {
+    const job = await follow(lab, jobId, quiet);
+    if (job.status === 'cancelled') throw new CliError('cancelled (stored results are kept; run the same command again to resume)', 130);
+  };
+}
+
+async function badInputExits<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof BadInputError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
 const commands: Record<string, Command> = {
   demo: {
     summary: 'the main job on the embedded ShapeWorld demo: the classifier run, its failures and per-factor error ratios, CLIP attribution, generation, review, head retraining vs random debugging, export',
@@ -507,123 +621,79 @@ const commands: Record<string, Command> = {
       '  The debug set is the failures of the model on --dataset. --train: the original-data term of the loss (default: the lab\'s one dataset with split "train");\n' +
       '  --test: accuracy before / after (default: the lab\'s one other dataset with split "test"). "shapeworld" names the embedded CLIP / generator.\n' +
       '  --review none trains only on images people accepted (generation.review in the UI). Every step is stored and reused.',
-    options: {
-      ...labOption,
-      ...jsonOption,
-      model: { type: 'string' },
-      dataset: { type: 'string' },
-      train: { type: 'string' },
-      test: { type: 'string' },
-      clip: { type: 'string' },
-      generator: { type: 'string' },
-      lambda: { type: 'string', default: '0.5' },
-      k: { type: 'string', default: '3' },
-      'n-per-background': { type: 'string', default: '8' },
-      baseline: { type: 'string', default: 'random' },
-      review: { type: 'string', default: 'clip' },
-      'filter-rank': { type: 'string', default: '1' },
-      steps: { type: 'string', default: '20' },
-      guidance: { type: 'string', default: '5' },
-      optimizer: { type: 'string', default: 'sgd' },
-      epochs: { type: 'string', default: '20' },
-      seed: { type: 'string', default: '0' },
-      sweep: { type: 'boolean', default: false },
-      provider: { type: 'string' },
-    },
+    options: { ...loopOptions, model: { type: 'string' }, baseline: { type: 'string', default: 'random' }, sweep: { type: 'boolean', default: false } },
     async run(v) {
-      if (!v.model || !v.dataset || !v.clip || !v.generator) throw new UsageError('--model, --dataset, --clip and --generator are required');
-      const num = (name: string, lo: number, hi: number): number => {
-        const x = Number(v[name]);
-        if (!Number.isFinite(x) || x < lo || x > hi) throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, got ${String(v[name])}`);
-        return x;
-      };
-      const int = (name: string, lo: number, hi: number): number => {
-        try {
-          return parseIntOption(v[name], name, lo, hi);
-        } catch (e) {
-          throw new UsageError((e as Error).message);
-        }
-      };
+      if (!v.model) throw new UsageError('--model is required');
       if (!['random', 'none'].includes(String(v.baseline))) throw new UsageError(`--baseline must be random or none, got ${String(v.baseline)}`);
-      if (!['clip', 'none'].includes(String(v.review))) throw new UsageError(`--review must be clip or none, got ${String(v.review)}`);
-      if (!['sgd', 'lbfgs'].includes(String(v.optimizer))) throw new UsageError(`--optimizer must be sgd or lbfgs, got ${String(v.optimizer)}`);
-      const lambda = Number(v.lambda);
-      if (!Number.isFinite(lambda) || lambda < 0) throw new UsageError(`--lambda must be a number >= 0 (the weight of the generated images in the loss), got ${String(v.lambda)}`);
-      const settings = {
-        k: int('k', 1, 100),
-        perPrompt: int('n-per-background', 1, 1000),
-        filterRank: int('filter-rank', 1, 1000),
-        steps: int('steps', 1, 500),
-        guidance: num('guidance', 0, 50),
-        epochs: int('epochs', 1, 1000),
-        seed: int('seed', 0, 2 ** 31 - 1),
-      };
+      const settings = await loopSettings(v);
       const { lab, handlers } = openLab(v);
       const quiet = Boolean(v.json);
       try {
-        const { existsSync, statSync } = await import('node:fs');
-        const modelRef = String(v.model);
-        const modelId =
-          existsSync(modelRef) && statSync(modelRef).isDirectory()
-            ? (await call(handlers, 'models.add', { onnx: resolve(modelRef) })).id
-            : resolveRef(await call(handlers, 'models.list', {}), modelRef, 'model');
-        const datasets = await call(handlers, 'datasets.list', {});
-        const datasetId = resolveRef(datasets, String(v.dataset), 'dataset');
-        const bySplit = (split: string, what: string): number => {
-          const c = datasets.filter((d) => d.split === split && d.id !== datasetId);
-          if (c.length === 1) return c[0]!.id;
-          throw new UsageError(`--${what} is required: the lab has ${c.length} datasets with split "${split}" besides --dataset (${c.map((d) => `${d.id}:${d.name}`).join(', ') || 'none'})`);
-        };
-        const trainId = v.train ? resolveRef(datasets, String(v.train), 'dataset') : bySplit('train', 'train');
-        const testId = v.test ? resolveRef(datasets, String(v.test), 'dataset') : bySplit('test', 'test');
-        const runOf = async (dsId: number): Promise<number> => {
-          const started = await call(handlers, 'runs.start', { modelId, datasetId: dsId, provider: v.provider as 'auto' | undefined });
-          if (started.jobId !== null) {
-            const job = await follow(lab, started.jobId, quiet);
-            if (job.status !== 'done') throw new CliError(`run ${job.status}: ${job.error ?? job.message ?? ''}`, job.status === 'cancelled' ? 130 : 1);
-          }
-          return started.runId;
-        };
-        const debugRunId = await runOf(datasetId);
-        const trainRunId = await runOf(trainId);
-        const testRunId = await runOf(testId);
+        const ds = await loopDatasets(handlers, v);
+        const modelId = await modelRef(handlers, String(v.model));
+        const runs = await memberRuns(lab, handlers, modelId, ds, v.provider as 'auto' | undefined, quiet);
         const { runDebugLoop, runSweeps, table2Text, sweepText } = await import('./core/debugging/debug-loop.ts');
-        const { shapeworldPackageDir } = await import('../native-models/shapeworld/packages.ts');
-        const named = (x: string, kind: 'clip' | 'diffusion') => (x === 'shapeworld' ? shapeworldPackageDir(kind) : resolve(x));
-        let r;
-        try {
-          r = await runDebugLoop(lab, {
-            debugRunId,
-            trainRunId,
-            testRunId,
-            clip: named(String(v.clip), 'clip'),
-            generator: named(String(v.generator), 'diffusion'),
-            lambda,
-            baseline: v.baseline === 'random',
-            review: v.review as 'clip' | 'none',
-            optimizer: v.optimizer as 'sgd' | 'lbfgs',
-            provider: v.provider as 'auto' | undefined,
-            ...settings,
-            log: (line) => quiet || process.stderr.write(`${line}\n`),
-            onJob: async (jobId) => {
-              const job = await follow(lab, jobId, quiet);
-              if (job.status === 'cancelled') throw new CliError('cancelled (stored results are kept; run the same command again to resume)', 130);
-            },
-          });
-        } catch (e) {
-          if (e instanceof BadInputError) throw new CliError(e.message, 2);
-          throw e;
-        }
+        const r = await badInputExits(() => runDebugLoop(lab, { ...runs, ...settings, baseline: v.baseline === 'random', log: logTo(quiet), onJob: followJob(lab, quiet) }));
         const sweep = v.sweep ? await runSweeps(lab, r.result, [0, 0.25, 0.5, 1, 2, 4], Array.from({ length: settings.k }, (_, i) => i + 1)) : null;
         const out = { ...r.result, sweep, attribution: { id: r.attribution.id, backgrounds: Object.fromEntries(r.attribution.classes.map((c) => [c.name, c.backgrounds.filter((b) => b.top).map((b) => b.phrase)])) }, sets: { individual: r.sets.individual.id, random: r.sets.random?.id ?? null } };
         print(quiet, out, () =>
           [
-            `debug result ${r.result.id}: ${r.result.model.name}, debug set ${r.result.counts.debugSet} failures of run ${debugRunId} (seed ${r.result.counts.seed}, heldout ${r.result.counts.heldout}); train run ${trainRunId}, test run ${testRunId}`,
+            `debug result ${r.result.id}: ${r.result.model.name}, debug set ${r.result.counts.debugSet} failures of run ${runs.debugRunId} (seed ${r.result.counts.seed}, heldout ${r.result.counts.heldout}); train run ${runs.trainRunId}, test run ${runs.testRunId}`,
             `  generation sets: individual #${r.sets.individual.id} (${r.sets.individual.accepted}/${r.sets.individual.generated} accepted)` +
               (r.sets.random ? `, random #${r.sets.random.id} (${r.sets.random.accepted}/${r.sets.random.generated} accepted, ${r.result.generated.random} used to match)` : ''),
             ...table2Text(r.result),
             ...(sweep ? sweepText(sweep) : []),
             `Export: npx factorlab export-head --lab ${lab.dir} --result ${r.result.id} --out DIR`,
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'debug-group': {
+    summary: 'collective debugging: one generated set patches every model of a group (type 1: backgrounds from the pooled failures of all; type 2: from one model\'s failures), compared with debugging each model on its own',
+    usage:
+      'factorlab debug-group --models M1,M2[,...] --dataset ID|NAME --clip PACKAGE_DIR --generator SD_ONNX_DIR [--type 1|2] [--source N] [--train ID|NAME] [--test ID|NAME]\n' +
+      '                [--lambda 0.5] [--k 3] [--n-per-background 8] [--review clip|none] [--filter-rank 1] [--steps 20] [--guidance 5] [--optimizer sgd|lbfgs] [--epochs 20] [--seed 0] [--lab DIR] [--json]\n' +
+      '  Models: ids, names or package folders. --source N (type 2): the Nth model (from 1) whose failures choose the backgrounds for all.\n' +
+      '  Per model: heldout gain of its own (individual) debugging, of the collective set, and the share of the first that the second reaches.',
+    options: { ...loopOptions, models: { type: 'string' }, type: { type: 'string', default: '1' }, source: { type: 'string', default: '1' } },
+    async run(v) {
+      if (!v.models) throw new UsageError('--models is required (at least two, comma-separated)');
+      if (v.type !== '1' && v.type !== '2') throw new UsageError(`--type must be 1 (pooled failures) or 2 (one model's failures), got ${String(v.type)}`);
+      const refs = String(v.models).split(',').map((x) => x.trim()).filter(Boolean);
+      if (refs.length < 2) throw new UsageError(`--models needs at least two models, got ${refs.length}`);
+      let source: number;
+      try {
+        source = parseIntOption(v.source, 'source', 1, refs.length) - 1;
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const settings = await loopSettings(v);
+      const { lab, handlers } = openLab(v);
+      const quiet = Boolean(v.json);
+      try {
+        const ds = await loopDatasets(handlers, v);
+        const members: { debugRunId: number; trainRunId: number; testRunId: number }[] = [];
+        for (const ref of refs) members.push(await memberRuns(lab, handlers, await modelRef(handlers, ref), ds, v.provider as 'auto' | undefined, quiet));
+        const { runCollective } = await import('./core/debugging/collective.ts');
+        const r = await badInputExits(() => runCollective(lab, { ...settings, members, type: Number(v.type) as 1 | 2, source, log: logTo(quiet), onJob: followJob(lab, quiet) }));
+        const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+        const out = {
+          type: r.type,
+          set: { id: r.set.id, accepted: r.set.accepted, generated: r.set.generated, pooledWith: r.set.pooledWith, attributionId: r.set.attributionId },
+          members: r.members.map((m) => ({ debugRunId: m.debugRunId, model: m.individual.model.name, individualResult: m.individual.id, collectiveResult: m.collective.id, before: m.individual.before, individual: m.individual.individual, collective: m.collective.individual, shareFixed: m.shareFixed })),
+        };
+        print(quiet, out, () =>
+          [
+            `collective debugging, type ${r.type} (${r.type === 1 ? 'pooled failures of all models' : `failures of model ${source + 1}`}): set #${r.set.id}, ${r.set.accepted}/${r.set.generated} images accepted`,
+            '  model                  heldout gain: own set   collective   share      test: own    collective',
+            ...r.members.map(
+              (m) =>
+                `  ${m.individual.model.name.slice(0, 22).padEnd(22)} ${pct(m.individual.gain.individual.heldout).padStart(20)} ${pct(m.collective.gain.individual.heldout).padStart(12)} ${(m.shareFixed === null ? 'n/a' : `${(100 * m.shareFixed).toFixed(0)}%`).padStart(7)} ${pct(m.individual.gain.individual.test).padStart(12)} ${pct(m.collective.gain.individual.test).padStart(12)}`,
+            ),
           ].join('\n'),
         );
         return 0;

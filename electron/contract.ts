@@ -116,6 +116,9 @@ export const paramsSchemas = {
     steps: z.number().int().min(1).max(500).default(20),
     guidance: z.number().min(0).max(50).default(5),
     seed: z.number().int().nonnegative().default(0),
+    /** Collective debugging, type 1: other attributions (runs of other models on the same dataset)
+     * whose votes are pooled with this one's to choose each class's top backgrounds. */
+    pooledWith: z.array(id).max(100).default([]),
   }),
   'generation.get': z.object({ id }),
   'generation.list': z.object({ attributionId: id.optional() }),
@@ -650,13 +653,15 @@ export interface ApiErrorShape {
 export interface FactorLabClient {
   call<M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]>;
   onEvent(listener: (event: ApiEvent) => void): () => void;
-  imageUrl(kind: 'thumb' | 'full', imageId: number): string;
+  imageUrl(kind: 'thumb' | 'full' | 'gen', imageId: number): string;
   transport: 'electron' | 'websocket';
 }
 
 export interface GenerationSetSummary {
   id: number;
   attributionId: number;
+  /** Attributions whose votes were pooled with attributionId's (collective debugging, type 1). */
+  pooledWith: number[];
   kind: 'individual' | 'random';
   generator: string;
   generatorSha256: string;

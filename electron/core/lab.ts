@@ -75,7 +75,7 @@ export class Lab {
       return `generation:${r.id}`;
     });
     this.jobs.register<DebugJobParams>('debug', async (ctx) => {
-      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal);
+      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal, this.provider.requested);
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'debug' });
       return `debug:${r.id}`;

@@ -12,12 +12,14 @@ import { AttributionView } from './views/AttributionView.tsx';
 import { LabelView } from './views/LabelView.tsx';
 import { ReviewView } from './views/ReviewView.tsx';
 import { FactorChartView } from './views/FactorChartView.tsx';
+import { PatchView } from './views/PatchView.tsx';
 
 const NAV = [
   { id: 'datasets', label: 'Datasets', icon: '▦' },
   { id: 'models', label: 'Models', icon: '◇' },
   { id: 'runs', label: 'Runs', icon: '▶' },
   { id: 'attribution', label: 'Attribution', icon: '◎' },
+  { id: 'patch', label: 'Patch', icon: '✚' },
   { id: 'label', label: 'Label', icon: '✎' },
   { id: 'review', label: 'Review', icon: '⚖' },
   { id: 'factors', label: 'Factors', icon: '▥' },
@@ -49,6 +51,8 @@ export function App() {
         return <FactorChartView query={route.query} />;
       case 'attribution':
         return <AttributionView id={id !== null && Number.isInteger(id) ? id : null} />;
+      case 'patch':
+        return <PatchView attributionId={id !== null && Number.isInteger(id) ? id : null} query={route.query} />;
       default:
         return (
           <div className="page">

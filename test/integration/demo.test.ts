@@ -16,7 +16,7 @@ const lab = join(tmp.path, 'demo');
 let out: any;
 
 beforeAll(() => {
-  const r = factorlab(['demo', '--lab', lab, '--images', '300', '--generate', '2', '--train', '200', '--json']);
+  const r = factorlab(['demo', '--lab', lab, '--images', '300', '--generate', '2', '--train', '200', '--json'], { timeoutMs: 290_000 });
   expect(r.code, r.stderr).toBe(0);
   out = JSON.parse(r.stdout);
 }, 300_000);
@@ -152,6 +152,30 @@ describe('factorlab demo (ShapeWorld)', () => {
     } finally {
       l.close();
     }
+  });
+
+  it('collective debugging: the original and the patched model as a group, type 1 (pooled failures) and type 2 (one model\'s failures)', { timeout: 300_000 }, () => {
+    const common = ['--lab', lab, '--models', `${out.modelId},${out.debug.export.dir}`, '--dataset', String(out.datasetId), '--train', String(out.debug.datasets.train), '--test', String(out.debug.datasets.test), '--clip', 'shapeworld', '--generator', 'shapeworld', '--n-per-background', '2', '--filter-rank', '3', '--json'];
+    const t1 = factorlab(['debug-group', ...common, '--type', '1'], { timeoutMs: 240_000 });
+    expect(t1.code, t1.stderr).toBe(0);
+    const g1 = JSON.parse(t1.stdout);
+    expect(g1.type).toBe(1);
+    expect(g1.set.pooledWith).toHaveLength(1);
+    expect(g1.members).toHaveLength(2);
+    for (const m of g1.members) {
+      expect(m.before.heldout).toBe(0);
+      expect(m.collective.seed).toBeGreaterThanOrEqual(0);
+      if (m.individual.heldout > 0) expect(m.shareFixed).toBeCloseTo(m.collective.heldout / m.individual.heldout, 10);
+    }
+    const t2 = factorlab(['debug-group', ...common, '--type', '2', '--source', '1']);
+    expect(t2.code, t2.stderr).toBe(0);
+    const g2 = JSON.parse(t2.stdout);
+    // Type 2 with the first model as source: its own set debugs everyone; for itself that is individual debugging.
+    expect(g2.members[0].collectiveResult).toBe(g2.members[0].individualResult);
+    expect(g2.set.id).toBe(out.generation.individual.setId);
+    expect(g2.members[1].collectiveResult).not.toBe(g2.members[1].individualResult);
+    const bad = factorlab(['debug-group', ...common.slice(0, 4), '--models', String(out.modelId), ...common.slice(4)]);
+    expect(bad.code).toBe(2);
   });
 
   it('refuses bad input with clear messages and stores nothing half-done', async () => {

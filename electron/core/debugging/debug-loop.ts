@@ -41,7 +41,7 @@ export interface DebugLoopResult {
 }
 
 /** Calls the API as the UI does; bad input comes back as BadInputError. */
-function apiCaller(lab: Lab) {
+export function apiCaller(lab: Lab) {
   const handlers = createHandlers(lab);
   return async <M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]> => {
     const r = await dispatch(handlers, method, params);

@@ -30,6 +30,7 @@ export interface GenerationJobParams {
 interface SetRow {
   id: number;
   attribution_id: number;
+  pooled_from: string;
   kind: 'individual' | 'random';
   diffusion_dir: string;
   diffusion_sha256: string;
@@ -71,30 +72,81 @@ function attributionContext(db: Db, attributionId: number) {
   return { runId: row.run_id, clipDir: row.clip_dir, modelDir: row.model_dir, names: promptClassNames(row.vocabulary, labels) };
 }
 
+/** Per class, its top k backgrounds by votes: one attribution's own top k, or (collective debugging,
+ * type 1) the top k of the votes of several attributions summed, as if their failures were pooled. */
+export function topBackgrounds(db: Db, attributionIds: readonly number[]): Map<number, { name: string; phrases: string[] }> {
+  const details = attributionIds.map((id) => getAttribution(db, id));
+  for (const d of details) if (d.status !== 'done') throw new BadInputError(`attribution ${d.id} is ${d.status}: finish it before generating images`);
+  const top = new Map<number, { name: string; phrases: string[] }>();
+  if (details.length === 1) {
+    for (const c of details[0]!.classes) {
+      const phrases = c.backgrounds.filter((b) => b.top).map((b) => b.phrase);
+      if (phrases.length) top.set(c.classIdx, { name: c.name, phrases });
+    }
+    return top;
+  }
+  const k = details[0]!.k;
+  if (details.some((d) => d.k !== k)) throw new BadInputError(`pooled attributions must have the same k: ${details.map((d) => `#${d.id} k ${d.k}`).join(', ')}`);
+  const votes = new Map<number, { name: string; byPhrase: Map<string, { votes: number; first: number }> }>();
+  for (const d of details) {
+    for (const c of d.classes) {
+      const entry = votes.get(c.classIdx) ?? { name: c.name, byPhrase: new Map() };
+      c.backgrounds.forEach((b, i) => {
+        const v = entry.byPhrase.get(b.phrase) ?? { votes: 0, first: Infinity };
+        entry.byPhrase.set(b.phrase, { votes: v.votes + b.votes, first: Math.min(v.first, i) });
+      });
+      votes.set(c.classIdx, entry);
+    }
+  }
+  for (const [c, e] of [...votes].sort((a, b) => a[0] - b[0])) {
+    const phrases = [...e.byPhrase]
+      .filter(([, v]) => v.votes > 0)
+      .sort((a, b) => b[1].votes - a[1].votes || a[1].first - b[1].first)
+      .slice(0, k)
+      .map(([p]) => p);
+    if (phrases.length) top.set(c, { name: e.name, phrases });
+  }
+  return top;
+}
+
 /** Individual: one prompt per top background of each class, n images each. Random: one class-name
  * prompt per such class with as many images as the class's individual prompts have together. */
-export function planImages(db: Db, attributionId: number, kind: 'individual' | 'random', perPrompt: number): PlannedImage[] {
-  const detail = getAttribution(db, attributionId);
-  if (detail.status !== 'done') throw new BadInputError(`attribution ${attributionId} is ${detail.status}: finish it before generating images`);
-  const { names } = attributionContext(db, attributionId);
+export function planImages(db: Db, attributionIds: readonly number[], kind: 'individual' | 'random', perPrompt: number): PlannedImage[] {
+  const top = topBackgrounds(db, attributionIds);
+  const { names } = attributionContext(db, attributionIds[0]!);
   const out: PlannedImage[] = [];
   let promptIndex = 0;
-  for (const c of detail.classes) {
-    const top = c.backgrounds.filter((b) => b.top);
-    if (!top.length) continue;
-    const name = names[c.classIdx] ?? c.name;
+  for (const [classIdx, t] of top) {
+    const name = names[classIdx] ?? t.name;
     if (kind === 'individual') {
-      for (const b of top) {
-        for (let j = 0; j < perPrompt; j++) out.push({ promptIndex, sample: j, classIdx: c.classIdx, prompt: backgroundPrompt(name, b.phrase), background: b.phrase });
+      for (const phrase of t.phrases) {
+        for (let j = 0; j < perPrompt; j++) out.push({ promptIndex, sample: j, classIdx, prompt: backgroundPrompt(name, phrase), background: phrase });
         promptIndex++;
       }
     } else {
-      for (let j = 0; j < perPrompt * top.length; j++) out.push({ promptIndex, sample: j, classIdx: c.classIdx, prompt: backgroundPrompt(name, '').trimEnd(), background: null });
+      for (let j = 0; j < perPrompt * t.phrases.length; j++) out.push({ promptIndex, sample: j, classIdx, prompt: backgroundPrompt(name, '').trimEnd(), background: null });
       promptIndex++;
     }
   }
-  if (!out.length) throw new BadInputError(`attribution ${attributionId} chose no backgrounds (no seed failures, or every background dropped): nothing to generate`);
+  if (!out.length) throw new BadInputError(`attribution ${attributionIds.join(' + ')} chose no backgrounds (no seed failures, or every background dropped): nothing to generate`);
   return out;
+}
+
+/** The attributions pooled with `attributionId` must be of runs on the same dataset with the same classes. */
+function checkPool(db: Db, attributionId: number, others: readonly number[]): number[] {
+  const ids = [attributionId, ...others.filter((o) => o !== attributionId)];
+  const rows = ids.map((id) => {
+    const r = db
+      .prepare(`SELECT a.id, r.dataset_id, m.manifest FROM attribution_sessions a JOIN runs r ON r.id = a.run_id JOIN models m ON m.id = r.model_id WHERE a.id = ?`)
+      .get(id) as { id: number; dataset_id: number; manifest: string } | undefined;
+    if (!r) throw new NotFoundError(`no attribution with id ${id}`);
+    return { id, dataset: r.dataset_id, labels: (JSON.parse(r.manifest) as ClassifierManifest).labels.map((l) => l.name).join('\u0000') };
+  });
+  for (const r of rows.slice(1)) {
+    if (r.dataset !== rows[0]!.dataset) throw new BadInputError(`attribution ${r.id} is of a run on another dataset than attribution ${attributionId}: pool failures of one dataset`);
+    if (r.labels !== rows[0]!.labels) throw new BadInputError(`attribution ${r.id} is of a model with other classes than attribution ${attributionId}'s: a pooled set must suit every model`);
+  }
+  return ids;
 }
 
 export function resolveDiffusionDir(dir: string): string {
@@ -106,18 +158,20 @@ export async function startGeneration(db: Db, p: Params<'generation.start'>): Pr
   const dir = resolveDiffusionDir(p.generator);
   readDiffusionLayout(dir); // refuses a folder that is not an SD ONNX layout, naming the file
   const sha = (await hashDiffusionModel(dir)).sha256;
+  const ids = checkPool(db, p.attributionId, p.pooledWith);
+  const pooled = ids.length > 1 ? JSON.stringify(ids.slice(1).sort((a, b) => a - b)) : '';
   const existing = db
-    .prepare(`SELECT * FROM generation_sets WHERE attribution_id = ? AND kind = ? AND diffusion_sha256 = ? AND per_prompt = ? AND steps = ? AND guidance = ? AND seed = ?`)
-    .get(p.attributionId, p.kind, sha, p.perPrompt, p.steps, p.guidance, p.seed) as SetRow | undefined;
+    .prepare(`SELECT * FROM generation_sets WHERE attribution_id = ? AND pooled_from = ? AND kind = ? AND diffusion_sha256 = ? AND per_prompt = ? AND steps = ? AND guidance = ? AND seed = ?`)
+    .get(p.attributionId, pooled, p.kind, sha, p.perPrompt, p.steps, p.guidance, p.seed) as SetRow | undefined;
   if (existing) {
     if (existing.diffusion_dir !== dir) db.prepare(`UPDATE generation_sets SET diffusion_dir = ? WHERE id = ?`).run(dir, existing.id);
     return { id: existing.id, reused: true, needsJob: existing.status !== 'done' };
   }
-  const plan = planImages(db, p.attributionId, p.kind, p.perPrompt);
+  const plan = planImages(db, ids, p.kind, p.perPrompt);
   const id = db.transaction(() => {
     const row = db
-      .prepare(`INSERT INTO generation_sets (attribution_id, kind, diffusion_dir, diffusion_sha256, per_prompt, steps, guidance, seed, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`)
-      .get(p.attributionId, p.kind, dir, sha, p.perPrompt, p.steps, p.guidance, p.seed) as { id: number };
+      .prepare(`INSERT INTO generation_sets (attribution_id, pooled_from, kind, diffusion_dir, diffusion_sha256, per_prompt, steps, guidance, seed, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`)
+      .get(p.attributionId, pooled, p.kind, dir, sha, p.perPrompt, p.steps, p.guidance, p.seed) as { id: number };
     const ins = db.prepare(`INSERT INTO generated_images (set_id, prompt_index, sample, class_idx, prompt, background, seed) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     plan.forEach((im, ordinal) => ins.run(row.id, im.promptIndex, im.sample, im.classIdx, im.prompt, im.background, p.seed + ordinal));
     return row.id;
@@ -223,6 +277,7 @@ function summary(db: Db, s: SetRow, jobId: number | null): GenerationSetSummary 
   return {
     id: s.id,
     attributionId: s.attribution_id,
+    pooledWith: s.pooled_from ? (JSON.parse(s.pooled_from) as number[]) : [],
     kind: s.kind,
     generator: s.diffusion_dir,
     generatorSha256: s.diffusion_sha256,
@@ -326,6 +381,50 @@ export function generatedImages(db: Db, p: Params<'generation.images'>): Page<Ge
       reviewedBy: r.reviewed_by,
     })),
   };
+}
+
+/** Features (and predictions) of a set's generated images as another model sees them, for
+ * collective debugging: computed for the images that lack them, stored per (image, model). */
+export async function ensureSetFeatures(
+  db: Db,
+  blobs: BlobStore,
+  setId: number,
+  model: { id: number; dir: string },
+  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu',
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<void> {
+  const todo = db
+    .prepare(
+      `SELECT g.id, g.png_blob FROM generated_images g LEFT JOIN generated_features f ON f.image_id = g.id AND f.model_id = ?
+       WHERE g.set_id = ? AND g.png_blob IS NOT NULL AND f.image_id IS NULL ORDER BY g.id`,
+    )
+    .all(model.id, setId) as { id: number; png_blob: string }[];
+  if (!todo.length) return;
+  const clf = await openClassifier(model.dir, { provider, verifyHash: false });
+  try {
+    const C = clf.manifest.head.num_classes;
+    const D = clf.manifest.head.feature_dim;
+    const ins = db.prepare(`INSERT OR REPLACE INTO generated_features (image_id, model_id, features, pred_class) VALUES (?, ?, ?, ?)`);
+    const B = 64;
+    for (let i = 0; i < todo.length; i += B) {
+      if (signal.aborted) return;
+      const batch = todo.slice(i, i + B);
+      const { tensor, errors } = await decodeBatch(batch.map((r) => blobs.get(r.png_blob, '.png')), clf.manifest.preprocess);
+      if (errors.length) throw new Error(`generated image ${batch[errors[0]!.index]!.id} did not decode: ${errors[0]!.error.message}`);
+      const { features, logits } = await clf.run(tensor, batch.length);
+      db.transaction(() =>
+        batch.forEach((r, j) => {
+          let pred = 0;
+          for (let c = 1; c < C; c++) if (logits[j * C + c]! > logits[j * C + pred]!) pred = c;
+          ins.run(r.id, model.id, f32ToBlob(features.slice(j * D, (j + 1) * D)), pred);
+        }),
+      ).immediate();
+      progress(Math.min(i + B, todo.length), todo.length, `features of generation set ${setId} for model ${model.id}: ${Math.min(i + B, todo.length)}/${todo.length}`);
+    }
+  } finally {
+    await clf.close();
+  }
 }
 
 /** PNG bytes of a generated image (the lab image route's `gen/<id>`). */

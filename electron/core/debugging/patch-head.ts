@@ -12,7 +12,8 @@ import { evaluateHead, readHeadInit, trainHead, transpose, SGD_DEFAULTS, type Fe
 import { mulberry32 } from '../../../native-models/mulberry32.ts';
 import { readRunFeatures, type RunFeatures } from '../runs/run-features.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
-import { blobToF32, getAttribution } from './attribution.ts';
+import { blobToF32 } from './attribution.ts';
+import { ensureSetFeatures, topBackgrounds } from './generation-sets.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
 
@@ -33,8 +34,40 @@ function runInfo(db: Db, runId: number, what: string): RunInfo {
   return r;
 }
 
+interface SetInfo {
+  id: number;
+  attributionId: number;
+  pooled: number[];
+  kind: string;
+  status: string;
+  /** The model of the set's attribution (whose features generation stored). */
+  modelId: number;
+  labels: string;
+}
+
+function setInfo(db: Db, setId: number): SetInfo {
+  const s = db
+    .prepare(
+      `SELECT g.id, g.attribution_id, g.pooled_from, g.kind, g.status, r.model_id, m.manifest FROM generation_sets g JOIN attribution_sessions a ON a.id = g.attribution_id
+       JOIN runs r ON r.id = a.run_id JOIN models m ON m.id = r.model_id WHERE g.id = ?`,
+    )
+    .get(setId) as { id: number; attribution_id: number; pooled_from: string; kind: string; status: string; model_id: number; manifest: string } | undefined;
+  if (!s) throw new NotFoundError(`no generation set with id ${setId}`);
+  return {
+    id: s.id,
+    attributionId: s.attribution_id,
+    pooled: s.pooled_from ? (JSON.parse(s.pooled_from) as number[]) : [],
+    kind: s.kind,
+    status: s.status,
+    modelId: s.model_id,
+    labels: labelKey(JSON.parse(s.manifest) as ClassifierManifest),
+  };
+}
+
+const labelKey = (m: ClassifierManifest): string => m.labels.map((l) => l.name).join('\u0000');
+
 function acceptedCount(db: Db, setId: number): number {
-  return (db.prepare(`SELECT COUNT(*) AS n FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL`).get(setId) as { n: number }).n;
+  return (db.prepare(`SELECT COUNT(*) AS n FROM generated_images WHERE set_id = ? AND review = 'accepted' AND png_blob IS NOT NULL`).get(setId) as { n: number }).n;
 }
 
 /** Checks everything a debug job needs before it is queued: clear messages, nothing stored. */
@@ -47,11 +80,12 @@ export function checkDebugSettings(db: Db, p: DebugSettings): { debugRunId: numb
     if (r.model_id !== debugRun.model_id) throw new BadInputError(`the ${what} run ${runId} is of model ${r.model_id}, the debugged run ${debugRun.id} of model ${debugRun.model_id}: use runs of the same model`);
   }
   if (!(p.lambda >= 0) || !Number.isFinite(p.lambda)) throw new BadInputError(`lambda must be a finite number >= 0, got ${p.lambda}`);
+  const model = db.prepare(`SELECT manifest FROM models WHERE id = ?`).get(debugRun.model_id) as { manifest: string };
   for (const [what, setId] of [['individual', p.individualSetId], ['random', p.randomSetId]] as const) {
     if (setId === null) continue;
-    const s = db.prepare(`SELECT attribution_id, kind, status FROM generation_sets WHERE id = ?`).get(setId) as { attribution_id: number; kind: string; status: string } | undefined;
-    if (!s) throw new NotFoundError(`no generation set with id ${setId}`);
-    if (s.attribution_id !== p.attributionId) throw new BadInputError(`generation set ${setId} belongs to attribution ${s.attribution_id}, not ${p.attributionId}`);
+    const s = setInfo(db, setId);
+    // Collective debugging uses another model's set: it must be for the same classes.
+    if (s.labels !== labelKey(JSON.parse(model.manifest) as ClassifierManifest)) throw new BadInputError(`generation set ${setId} was made for a model with other classes than the debugged model ${debugRun.model_id}`);
     if (s.kind !== what) throw new BadInputError(`generation set ${setId} is a ${s.kind} set; expected the ${what} set here`);
     if (s.status !== 'done') throw new BadInputError(`generation set ${setId} is ${s.status}: finish generating it first`);
     if (acceptedCount(db, setId) === 0) throw new BadInputError(`generation set ${setId} (${what}) has no accepted images: review it (accept some images) before retraining on it`);
@@ -68,24 +102,29 @@ interface Extra {
   perClass: Map<number, number>;
 }
 
-function acceptedRows(db: Db, setId: number): { id: number; class_idx: number; features: Buffer }[] {
-  return db.prepare(`SELECT id, class_idx, features FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL ORDER BY id`).all(setId) as {
-    id: number;
-    class_idx: number;
-    features: Buffer;
-  }[];
+type Row = { id: number; class_idx: number; background: string | null; features: Buffer };
+
+/** Accepted images of a set with their features as `modelId` sees them (stored at generation for the
+ * set's own model; computed by ensureSetFeatures for another model of a group). */
+function acceptedRows(db: Db, set: SetInfo, modelId: number): Row[] {
+  const rows = (
+    set.modelId === modelId
+      ? db.prepare(`SELECT id, class_idx, background, features FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL ORDER BY id`).all(set.id)
+      : db
+          .prepare(
+            `SELECT g.id, g.class_idx, g.background, f.features FROM generated_images g JOIN generated_features f ON f.image_id = g.id AND f.model_id = ?
+             WHERE g.set_id = ? AND g.review = 'accepted' ORDER BY g.id`,
+          )
+          .all(modelId, set.id)
+  ) as Row[];
+  if (rows.length !== acceptedCount(db, set.id)) throw new Error(`generation set ${set.id}: features of model ${modelId} are missing for ${acceptedCount(db, set.id) - rows.length} accepted images`);
+  return rows;
 }
 
-/** Accepted rows of an individual set whose background is among its class's top k (by votes). */
-function topKRows(db: Db, attributionId: number, setId: number, k: number): { id: number; class_idx: number; features: Buffer }[] {
+/** The rows whose background is among its class's top k of the set's own choice (by votes). */
+function topKRows(db: Db, set: SetInfo, rows: Row[], k: number): Row[] {
   const rank = new Map<string, number>();
-  for (const c of getAttribution(db, attributionId).classes) c.backgrounds.filter((b) => b.top).forEach((b, i) => rank.set(`${c.classIdx}\u0000${b.phrase}`, i));
-  const rows = db.prepare(`SELECT id, class_idx, background, features FROM generated_images WHERE set_id = ? AND review = 'accepted' AND features IS NOT NULL ORDER BY id`).all(setId) as {
-    id: number;
-    class_idx: number;
-    background: string | null;
-    features: Buffer;
-  }[];
+  for (const [c, t] of topBackgrounds(db, [set.attributionId, ...set.pooled])) t.phrases.forEach((ph, i) => rank.set(`${c}\u0000${ph}`, i));
   return rows.filter((r) => r.background !== null && (rank.get(`${r.class_idx}\u0000${r.background}`) ?? Infinity) < k);
 }
 
@@ -130,7 +169,14 @@ function subset(f: RunFeatures, ids: ReadonlySet<number>): FeatureSet {
 }
 
 /** The debug job: features, heads, evaluations; one debug_results row at the end. */
-export async function runDebug(db: Db, blobs: BlobStore, p: DebugJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
+export async function runDebug(
+  db: Db,
+  blobs: BlobStore,
+  p: DebugJobParams,
+  progress: Progress,
+  signal: AbortSignal,
+  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' = 'auto',
+): Promise<{ id: number }> {
   const t0 = performance.now();
   const { debugRunId } = checkDebugSettings(db, p);
   const model = db.prepare(`SELECT m.dir, m.manifest, m.sha256 FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?`).get(debugRunId) as { dir: string; manifest: string; sha256: string };
@@ -158,7 +204,14 @@ export async function runDebug(db: Db, blobs: BlobStore, p: DebugJobParams, prog
   });
   const before = await evaluate(initOutIn, init.bias);
 
-  const indRows = p.k === null ? acceptedRows(db, p.individualSetId) : topKRows(db, p.attributionId, p.individualSetId, p.k);
+  const model0 = db.prepare(`SELECT model_id FROM runs WHERE id = ?`).get(debugRunId) as { model_id: number };
+  const indSet = setInfo(db, p.individualSetId);
+  const rndSet = p.randomSetId === null ? null : setInfo(db, p.randomSetId);
+  for (const set of [indSet, rndSet]) {
+    if (set && set.modelId !== model0.model_id) await ensureSetFeatures(db, blobs, set.id, { id: model0.model_id, dir: model.dir }, provider, (d, t, m) => progress(0, steps, m ?? `features of set ${set.id}: ${d}/${t}`), signal);
+  }
+  const allInd = acceptedRows(db, indSet, model0.model_id);
+  const indRows = p.k === null ? allInd : topKRows(db, indSet, allInd, p.k);
   if (!indRows.length) throw new BadInputError(`generation set ${p.individualSetId} has no accepted images among each class's top ${p.k} backgrounds`);
   const individualExtra = toFeatureSet(indRows, D);
   const train1 = async (extra: FeatureSet, label: string): Promise<TrainedHead> =>
@@ -176,7 +229,7 @@ export async function runDebug(db: Db, blobs: BlobStore, p: DebugJobParams, prog
   let randomUsed = 0;
   let randomAccepted = 0;
   if (p.randomSetId !== null) {
-    const all = acceptedRows(db, p.randomSetId);
+    const all = acceptedRows(db, rndSet!, model0.model_id);
     randomAccepted = all.length;
     const matched = matchPerClass(all, individualExtra.perClass, p.seed);
     randomUsed = matched.length;

@@ -3,7 +3,8 @@
 // offline HTML report. Before anything is kept, the patched package runs on every test image and
 // its accuracy must match the evaluation made from stored features.
 import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { makeOutputDir } from './output-dir.ts';
 import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { DebugExport } from '../../contract.ts';
@@ -40,7 +41,7 @@ export async function exportDebugResult(
   if (!head || evaluated === undefined) throw new BadInputError(`debug result ${p.id} has no ${p.which} head (it was run without a random baseline)`);
   const weight = blobs.getFloat32(head.weightBlob);
   const bias = blobs.getFloat32(head.biasBlob);
-  const outDir = resolve(p.out);
+  const outDir = makeOutputDir(p.out);
   const test = testImages(db, r.settings.testRunId);
   const probe = await openClassifier(r.model.dir, { provider: 'cpu', verifyHash: false });
   let input: { data: Float32Array; n: number };

@@ -279,7 +279,10 @@ export const migrations: readonly string[] = [
   // from its top backgrounds ('individual': "a photo of a {class} {background}") or from class
   // names alone ('random' debugging); each image with its prompt, seed, PNG blob, the run's
   // classifier features and prediction, CLIP's opinion of its class, and a review verdict (a log for undo).
-  // A debug result = one retraining of the head with its settings and its evaluation (JSON).
+  // pooled_from: the other attributions whose votes were pooled with this one's (collective debugging,
+  // type 1; '' for one attribution). generated_features: a set's images seen by another model of
+  // its group (collective debugging). A debug result = one retraining of the head with its settings
+  // and its evaluation (JSON).
   `
   CREATE TABLE generation_sets (
     id INTEGER PRIMARY KEY,
@@ -295,7 +298,8 @@ export const migrations: readonly string[] = [
     message TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     finished_at TEXT,
-    UNIQUE (attribution_id, kind, diffusion_sha256, per_prompt, steps, guidance, seed)
+    pooled_from TEXT NOT NULL DEFAULT '',
+    UNIQUE (attribution_id, pooled_from, kind, diffusion_sha256, per_prompt, steps, guidance, seed)
   );
   CREATE TABLE generated_images (
     id INTEGER PRIMARY KEY,
@@ -323,6 +327,13 @@ export const migrations: readonly string[] = [
     changes TEXT NOT NULL,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
   );
+  CREATE TABLE generated_features (
+    image_id INTEGER NOT NULL REFERENCES generated_images(id) ON DELETE CASCADE,
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    features BLOB NOT NULL,
+    pred_class INTEGER NOT NULL,
+    PRIMARY KEY (image_id, model_id)
+  ) WITHOUT ROWID;
   CREATE TABLE debug_results (
     id INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

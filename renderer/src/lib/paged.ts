@@ -17,6 +17,8 @@ export interface PagedList<T> {
   /** Resolves to the item at `index`, fetching its page if needed. */
   load(index: number): Promise<T | undefined>;
   reload(): void;
+  /** Fetches the loaded pages again in place (same key: no jump back to the top). */
+  refresh(): Promise<void>;
   key: string;
 }
 
@@ -103,7 +105,26 @@ export function usePagedList<T>(fetchPage: (offset: number, limit: number) => Pr
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
 
-  return useMemo(() => ({ total, error, version, get, ensure, load, reload, key: cacheKey }), [total, error, version, get, ensure, load, reload, cacheKey]);
+  const refresh = useCallback(async () => {
+    const s = store.current;
+    const k = s.key;
+    const loaded = [...s.pages.keys()];
+    try {
+      const pages = await Promise.all(loaded.map((p) => fetchRef.current(p * pageSize, pageSize)));
+      if (store.current.key !== k) return;
+      loaded.forEach((p, i) => s.pages.set(p, pages[i]!.items));
+      if (pages.length) setTotal({ key: k, total: pages[0]!.total });
+      setError(null);
+      setVersion((v) => v + 1);
+    } catch (err) {
+      if (store.current.key === k) setError({ key: k, error: err as ApiError });
+    }
+  }, [pageSize]);
+
+  return useMemo(
+    () => ({ total, error, version, get, ensure, load, reload, refresh, key: cacheKey }),
+    [total, error, version, get, ensure, load, reload, refresh, cacheKey],
+  );
 }
 
 function evict<T>(pages: Map<number, T[]>, around: number): void {

@@ -1,0 +1,159 @@
+// The Patch view against a real `factorlab serve` of its own, on a small ShapeWorld demo lab made
+// with the real CLI (the whole loop: attribution, the individual and the random set, CLIP-reviewed,
+// one retraining): the two sets with their counts; in the individual set's grid two images
+// rejected with R (UI and API), restored with Ctrl+Z; the result's Table 2 shows the CLI's numbers.
+import { expect, test } from '@playwright/test';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { CLI } from '../helpers/cli.ts';
+import { startServer, stopServer } from './serve.ts';
+
+interface Acc {
+  test: number;
+  seed: number;
+  heldout: number;
+}
+interface Demo {
+  attribution: { id: number };
+  generation: { individual: { setId: number; images: number; accepted: number }; random: { setId: number; images: number; accepted: number } };
+  accuracy_before: Acc;
+  individual: Acc;
+  random: Acc;
+  generated: { individual: number; random: number };
+  debug: { result: { id: number; gain: { individual: Acc; random: Acc } } };
+}
+interface ImageRow {
+  id: number;
+  review: string;
+  reviewedBy: string | null;
+}
+
+let url = '';
+let server: ChildProcess | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+let demo: Demo;
+
+/** One call of the lab's WebSocket API, as the page makes it. */
+async function api<T>(method: string, params: unknown): Promise<T> {
+  const u = new URL(url);
+  const ws = new WebSocket(`ws://${u.host}/api?token=${encodeURIComponent(u.searchParams.get('token') ?? '')}`);
+  await new Promise<void>((ok, ko) => {
+    ws.onopen = () => ok();
+    ws.onerror = () => ko(new Error('websocket error'));
+  });
+  const reply = new Promise<{ ok: boolean; result?: T; error?: { message: string } }>((ok) => {
+    ws.onmessage = (e) => {
+      const m = JSON.parse(String(e.data)) as { id?: number; ok: boolean; result?: T; error?: { message: string } };
+      if (m.id === 1) ok(m);
+    };
+  });
+  ws.send(JSON.stringify({ id: 1, method, params }));
+  const m = await reply;
+  ws.close();
+  if (!m.ok) throw new Error(`${method}: ${m.error?.message}`);
+  return m.result as T;
+}
+
+// The view's formats, written out here on their own: "48.7%" and signed points "+18.2".
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const points = (x: number) => {
+  const s = (100 * x).toFixed(1);
+  return Number(s) === 0 ? '+0.0' : Number(s) > 0 ? `+${s}` : s;
+};
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000); // the demo runs the whole loop on CPU
+  tmp = tempDir('factorlab-e2e-patch-');
+  const lab = join(tmp.path, 'lab');
+  const r = spawnSync(process.execPath, [CLI, 'demo', '--lab', lab, '--images', '300', '--generate', '2', '--train', '200', '--json'], { encoding: 'utf8', timeout: 280_000 });
+  expect(r.status, r.stderr).toBe(0);
+  demo = JSON.parse(r.stdout) as Demo;
+  const started = await startServer(lab, join(process.cwd(), 'test-results', 'e2e-patch-server.log'));
+  server = started.child;
+  url = started.url;
+});
+
+test.afterAll(async () => {
+  if (server) await stopServer(server);
+  if (tmp && !process.env.FACTORLAB_E2E_KEEP) tmp.remove();
+});
+
+test('lists the sets, rejects two images with R and undoes it, shows the Table 2 of the CLI', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(url);
+  await expect(page.getByTestId('connection')).toHaveText(/connected/);
+  await page.getByTestId('nav-patch').click();
+  await expect(page.getByTestId('patch-attribution-row')).toHaveCount(1);
+  await page.getByTestId('patch-attribution-row').click();
+  await expect(page).toHaveURL(new RegExp(`#/patch/${demo.attribution.id}`));
+
+  // The two sets, CLIP-reviewed by the demo: nothing pending.
+  const rows = page.getByTestId('generation-set-row');
+  await expect(rows).toHaveCount(2);
+  for (const kind of ['individual', 'random'] as const) {
+    const g = demo.generation[kind];
+    const row = page.locator(`[data-testid="generation-set-row"][data-kind="${kind}"]`);
+    await expect(row).toHaveAttribute('data-set', String(g.setId));
+    await expect(row.getByTestId('set-generated')).toHaveText(String(g.images));
+    await expect(row.getByTestId('set-accepted')).toHaveText(String(g.accepted));
+    await expect(row.getByTestId('set-rejected')).toHaveText(String(g.images - g.accepted));
+    await expect(row.getByTestId('set-pending')).toHaveText('0');
+  }
+
+  // Table 2 of the demo's result (it also stored its λ and k sweeps) against the CLI's JSON.
+  const table = page.getByTestId('table2');
+  await page.locator(`[data-testid="debug-result-row"][data-result="${demo.debug.result.id}"]`).click();
+  await expect(page.getByTestId('debug-result')).toHaveAttribute('data-result', String(demo.debug.result.id));
+  const expected = { before: demo.accuracy_before, individual: demo.individual, random: demo.random };
+  for (const [label, acc] of Object.entries(expected)) {
+    const row = table.locator(`[data-testid="table2-row"][data-row="${label}"]`);
+    for (const split of ['test', 'seed', 'heldout'] as const) {
+      await expect(row.getByTestId(`table2-${split}`).getByTestId('table2-acc')).toHaveText(pct(acc[split]));
+      if (label !== 'before') {
+        const gain = demo.debug.result.gain[label as 'individual' | 'random'][split];
+        await expect(row.getByTestId(`table2-${split}`).getByTestId('table2-gain')).toHaveText(`(${points(gain)})`);
+      }
+    }
+  }
+  await expect(table.locator('[data-row="individual"] [data-testid="table2-images"]')).toHaveText(String(demo.generated.individual));
+  await expect(table.locator('[data-row="random"] [data-testid="table2-images"]')).toHaveText(String(demo.generated.random));
+  await expect(page.getByTestId('debug-chart').locator('canvas')).toHaveCount(1);
+
+  // The individual set's grid: verdicts by a named reviewer.
+  const setId = demo.generation.individual.setId;
+  await page.locator('[data-testid="generation-set-row"][data-kind="individual"]').getByTestId('set-review').click();
+  const panel = page.getByTestId('review-panel');
+  await expect(panel).toHaveAttribute('data-set', String(setId));
+  await panel.getByTestId('review-annotator').fill('e2e-reviewer');
+  await panel.getByTestId('review-annotator').press('Enter');
+  const accepted = panel.locator('[data-testid="gen-cell"][data-review="accepted"]');
+  await expect(accepted.nth(1)).toBeVisible();
+  const ids = [await accepted.nth(0).getAttribute('data-id'), await accepted.nth(1).getAttribute('data-id')].map(Number);
+  const cell = (id: number) => panel.locator(`[data-testid="gen-cell"][data-id="${id}"]`);
+  const before = await api<{ items: ImageRow[] }>('generation.images', { setId, review: 'accepted', limit: 5000 });
+  const byBefore = ids.map((id) => before.items.find((x) => x.id === id)?.reviewedBy);
+  expect(byBefore[0]).toMatch(/^clip-filter:top\d+$/);
+  await expect
+    .poll(() => cell(ids[0]!).locator('img').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth))
+    .toBeGreaterThan(0);
+
+  await cell(ids[0]!).click();
+  await cell(ids[1]!).click({ modifiers: ['Control'] });
+  await expect(panel.getByTestId('review-count')).toContainText('2 selected');
+  await page.keyboard.press('r');
+  for (const id of ids) await expect(cell(id)).toHaveAttribute('data-review', 'rejected');
+  const individualRow = page.locator('[data-testid="generation-set-row"][data-kind="individual"]');
+  await expect(individualRow.getByTestId('set-accepted')).toHaveText(String(demo.generation.individual.accepted - 2));
+  const rejected = await api<{ items: ImageRow[] }>('generation.images', { setId, review: 'rejected', limit: 5000 });
+  for (const id of ids) expect(rejected.items.find((x) => x.id === id)).toMatchObject({ review: 'rejected', reviewedBy: 'e2e-reviewer' });
+  await page.screenshot({ path: join(process.cwd(), 'test-results', 'screenshots', 'patch.png'), fullPage: true });
+
+  await page.keyboard.press('Control+z');
+  for (const id of ids) await expect(cell(id)).toHaveAttribute('data-review', 'accepted');
+  await expect(individualRow.getByTestId('set-accepted')).toHaveText(String(demo.generation.individual.accepted));
+  const back = await api<{ items: ImageRow[] }>('generation.images', { setId, review: 'accepted', limit: 5000 });
+  ids.forEach((id, i) => expect(back.items.find((x) => x.id === id)).toMatchObject({ review: 'accepted', reviewedBy: byBefore[i] }));
+  expect(pageErrors).toEqual([]);
+});
