@@ -9,6 +9,8 @@
 // --case head runs only the head retraining case (head-bench.ts: one full-batch objective + gradient
 // pass with onnxruntime and with the typed-array kernels against the bare onnxruntime products;
 // --head-size n,D,C, default 3000,2048,1000).
+// --case diffusion runs only the text-to-image case (diffusion-bench.ts: the pipeline against its model
+// calls alone on the ShapeWorld package; target <= 1.10x).
 // Without --model it uses a torchvision ResNet-50 (random weights) exported on first use with
 // Debian's python3-torch when available, and the ShapeWorld classifier package otherwise.
 import { spawnSync } from 'node:child_process';
@@ -24,6 +26,7 @@ import { openClassifier } from '../../native-models/classifier/index.ts';
 import { decodeBatchCompacted, decodeToTensor } from '../../native-models/preprocess/index.ts';
 import { benchImageNetX } from './imagenetx-bench.ts';
 import { benchHead } from './head-bench.ts';
+import { benchDiffusion } from './diffusion-bench.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const work = join(root, '.labs', 'bench');
@@ -35,7 +38,8 @@ if (values.case === 'head' || values.case === 'all') {
   const [hn, hd, hc] = values['head-size'].split(',').map(Number);
   await benchHead(root, { n: hn, D: hd, C: hc });
 }
-if (values.case === 'imagenetx' || values.case === 'head') process.exit(0);
+if (values.case === 'diffusion' || values.case === 'all') await benchDiffusion(root);
+if (values.case === 'imagenetx' || values.case === 'head' || values.case === 'diffusion') process.exit(0);
 
 function resnet50(): string | null {
   const file = join(work, 'resnet50.onnx');
