@@ -13,11 +13,13 @@ import { LabelView } from './views/LabelView.tsx';
 import { ReviewView } from './views/ReviewView.tsx';
 import { FactorChartView } from './views/FactorChartView.tsx';
 import { PatchView } from './views/PatchView.tsx';
+import { FailureIouView } from './views/FailureIouView.tsx';
 
 const NAV = [
   { id: 'datasets', label: 'Datasets', icon: '▦' },
   { id: 'models', label: 'Models', icon: '◇' },
   { id: 'runs', label: 'Runs', icon: '▶' },
+  { id: 'overlap', label: 'Overlap', icon: '◫' },
   { id: 'attribution', label: 'Attribution', icon: '◎' },
   { id: 'patch', label: 'Patch', icon: '✚' },
   { id: 'label', label: 'Label', icon: '✎' },
@@ -41,6 +43,8 @@ export function App() {
         return <ModelsView />;
       case 'runs':
         return id !== null && Number.isInteger(id) ? <FailuresView runId={id} query={route.query} /> : <RunsView />;
+      case 'overlap':
+        return <FailureIouView datasetId={id !== null && Number.isInteger(id) ? id : null} query={route.query} />;
       case 'jobs':
         return <JobsView />;
       case 'label':

@@ -2,6 +2,8 @@
 // with the real CLI (the whole loop: attribution, the individual and the random set, CLIP-reviewed,
 // one retraining): the two sets with their counts; in the individual set's grid two images
 // rejected with R (UI and API), restored with Ctrl+Z; the result's Table 2 shows the CLI's numbers.
+// Then the Overlap view: the exported patched package run on the demo's second test split beside
+// the original classifier, the failure-IoU heatmap of the two runs and a cell's shared failures.
 import { expect, test } from '@playwright/test';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,7 +23,13 @@ interface Demo {
   individual: Acc;
   random: Acc;
   generated: { individual: number; random: number };
-  debug: { result: { id: number; gain: { individual: Acc; random: Acc } } };
+  debug: { result: { id: number; gain: { individual: Acc; random: Acc } }; export: { dir: string }; datasets: { train: number; test: number } };
+}
+interface FailureIou {
+  runs: { id: number; modelName: string }[];
+  iou: (number | null)[][];
+  intersection: number[][];
+  union: number[][];
 }
 interface ImageRow {
   id: number;
@@ -57,6 +65,8 @@ async function api<T>(method: string, params: unknown): Promise<T> {
 
 // The view's formats, written out here on their own: "48.7%" and signed points "+18.2".
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const iouText = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+const count = (n: number) => n.toLocaleString('en-US');
 const points = (x: number) => {
   const s = (100 * x).toFixed(1);
   return Number(s) === 0 ? '+0.0' : Number(s) > 0 ? `+${s}` : s;
@@ -155,5 +165,61 @@ test('lists the sets, rejects two images with R and undoes it, shows the Table 2
   await expect(individualRow.getByTestId('set-accepted')).toHaveText(String(demo.generation.individual.accepted));
   const back = await api<{ items: ImageRow[] }>('generation.images', { setId, review: 'accepted', limit: 5000 });
   ids.forEach((id, i) => expect(back.items.find((x) => x.id === id)).toMatchObject({ review: 'accepted', reviewedBy: byBefore[i] }));
+  expect(pageErrors).toEqual([]);
+});
+
+test('overlap: the failure-IoU heatmap of the original and the patched model, a cell opens their shared failures', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // The patched package as a second model, run on the test split the original already ran on.
+  const datasetId = demo.debug.datasets.test;
+  const model = await api<{ id: number }>('models.add', { onnx: demo.debug.export.dir });
+  const started = await api<{ runId: number }>('runs.start', { modelId: model.id, datasetId });
+  await expect.poll(async () => (await api<{ status: string }>('runs.summary', { runId: started.runId })).status, { timeout: 60_000 }).toBe('done');
+  const iou = await api<FailureIou>('analysis.failureIou', { datasetId });
+  expect(iou.runs).toHaveLength(2);
+  expect(iou.runs.map((r) => r.id)).toContain(started.runId);
+  expect(iou.intersection[0]![1]).toBeGreaterThan(0);
+
+  await page.goto(`${url}#/overlap/${datasetId}`);
+  await expect(page.getByTestId('connection')).toHaveText(/connected/);
+  await expect(page.getByTestId('nav-overlap')).toHaveAttribute('aria-current', 'page');
+  const heatmap = page.getByTestId('iou-heatmap');
+  await expect(heatmap).toHaveAttribute('data-runs', '2');
+  await expect(heatmap.getByTestId('iou-cell')).toHaveCount(4);
+  const cell = (i: number, j: number) => heatmap.locator(`[data-testid="iou-cell"][data-row="${i}"][data-col="${j}"]`);
+  for (const [i, r] of iou.runs.entries()) {
+    await expect(heatmap.getByTestId('iou-row-label').nth(i)).toContainText(`${r.modelName} #${r.id}`);
+    await expect(heatmap.getByTestId('iou-col-label').nth(i)).toContainText(`${r.modelName} #${r.id}`);
+    await expect(cell(i, i)).toHaveText('1.00');
+  }
+  await expect(cell(0, 1)).toHaveText(iouText(iou.iou[0]![1] ?? null));
+  await expect(cell(1, 0)).toHaveText(iouText(iou.iou[1]![0] ?? null));
+  await expect(page.getByTestId('iou-legend')).toBeVisible();
+
+  // The off-diagonal cell: |A ∩ B| of |A ∪ B| as the API counts them, and the thumbnails.
+  await cell(0, 1).click();
+  const shared = page.getByTestId('shared-failures');
+  await expect(shared).toHaveAttribute('data-run-a', String(iou.runs[0]!.id));
+  await expect(shared).toHaveAttribute('data-run-b', String(iou.runs[1]!.id));
+  await expect(shared.getByTestId('shared-count')).toHaveText(count(iou.intersection[0]![1]!));
+  await expect(shared.getByTestId('shared-union')).toHaveText(count(iou.union[0]![1]!));
+  await expect(shared.getByTestId('shared-cell')).toHaveCount(Math.min(40, iou.intersection[0]![1]!));
+  await expect.poll(() => shared.getByTestId('shared-cell').first().locator('img').evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+  await expect(page).toHaveURL(new RegExp(`#/overlap/${datasetId}\\?a=${iou.runs[0]!.id}&b=${iou.runs[1]!.id}$`));
+  await page.screenshot({ path: join(process.cwd(), 'test-results', 'screenshots', 'overlap.png'), fullPage: true });
+
+  await shared.getByTestId('shared-cell').first().click();
+  await expect(page.getByTestId('image-detail')).toBeVisible();
+  await expect(page.getByTestId('detail-position')).toHaveText(`1 / ${count(iou.intersection[0]![1]!)}`);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('image-detail')).toHaveCount(0);
+
+  // Keyboard: from the open cell one to the left is run A's diagonal; Enter opens all of A's failures.
+  await heatmap.focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Enter');
+  await expect(shared).toHaveAttribute('data-run-b', String(iou.runs[0]!.id));
+  await expect(shared.getByTestId('shared-count')).toHaveText(count(iou.intersection[0]![0]!));
   expect(pageErrors).toEqual([]);
 });
