@@ -179,7 +179,7 @@ export async function runDebug(
 ): Promise<{ id: number }> {
   const t0 = performance.now();
   const { debugRunId } = checkDebugSettings(db, p);
-  const model = db.prepare(`SELECT m.dir, m.manifest, m.sha256 FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?`).get(debugRunId) as { dir: string; manifest: string; sha256: string };
+  const model = db.prepare(`SELECT m.id, m.dir, m.manifest, m.sha256 FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?`).get(debugRunId) as { id: number; dir: string; manifest: string; sha256: string };
   const manifest = JSON.parse(model.manifest) as ClassifierManifest;
   const C = manifest.head.num_classes;
   const D = manifest.head.feature_dim;
@@ -204,13 +204,12 @@ export async function runDebug(
   });
   const before = await evaluate(initOutIn, init.bias);
 
-  const model0 = db.prepare(`SELECT model_id FROM runs WHERE id = ?`).get(debugRunId) as { model_id: number };
   const indSet = setInfo(db, p.individualSetId);
   const rndSet = p.randomSetId === null ? null : setInfo(db, p.randomSetId);
   for (const set of [indSet, rndSet]) {
-    if (set && set.modelId !== model0.model_id) await ensureSetFeatures(db, blobs, set.id, { id: model0.model_id, dir: model.dir }, provider, (d, t, m) => progress(0, steps, m ?? `features of set ${set.id}: ${d}/${t}`), signal);
+    if (set && set.modelId !== model.id) await ensureSetFeatures(db, blobs, set.id, { id: model.id, dir: model.dir }, provider, (d, t, m) => progress(0, steps, m ?? `features of set ${set.id}: ${d}/${t}`), signal);
   }
-  const allInd = acceptedRows(db, indSet, model0.model_id);
+  const allInd = acceptedRows(db, indSet, model.id);
   const indRows = p.k === null ? allInd : topKRows(db, indSet, allInd, p.k);
   if (!indRows.length) throw new BadInputError(`generation set ${p.individualSetId} has no accepted images among each class's top ${p.k} backgrounds`);
   const individualExtra = toFeatureSet(indRows, D);
@@ -229,7 +228,7 @@ export async function runDebug(
   let randomUsed = 0;
   let randomAccepted = 0;
   if (p.randomSetId !== null) {
-    const all = acceptedRows(db, rndSet!, model0.model_id);
+    const all = acceptedRows(db, rndSet!, model.id);
     randomAccepted = all.length;
     const matched = matchPerClass(all, individualExtra.perClass, p.seed);
     randomUsed = matched.length;

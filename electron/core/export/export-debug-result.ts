@@ -10,6 +10,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { DebugExport } from '../../contract.ts';
 import { exportPatchedHead } from '../../../native-models/head/index.ts';
 import { openClassifier } from '../../../native-models/classifier/index.ts';
+import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
 import { decodeBatchCompacted } from '../../../native-models/preprocess/index.ts';
 import { getDebugResult, sweepOf } from '../debugging/patch-head.ts';
 import { getGenerationSet } from '../debugging/generation-sets.ts';
@@ -43,14 +44,10 @@ export async function exportDebugResult(
   const bias = blobs.getFloat32(head.biasBlob);
   const outDir = makeOutputDir(p.out);
   const test = testImages(db, r.settings.testRunId);
-  const probe = await openClassifier(r.model.dir, { provider: 'cpu', verifyHash: false });
-  let input: { data: Float32Array; n: number };
-  try {
-    const first = await decodeBatchCompacted(test.paths.slice(0, CHECK_BATCH), probe.manifest.preprocess);
-    input = { data: first.tensor, n: first.ok.length };
-  } finally {
-    await probe.close();
-  }
+  // The check input: the first test images, preprocessed as the model's manifest (stored in the lab) says.
+  const { manifest } = db.prepare(`SELECT m.manifest FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = ?`).get(r.runId) as { manifest: string };
+  const first = await decodeBatchCompacted(test.paths.slice(0, CHECK_BATCH), (JSON.parse(manifest) as ClassifierManifest).preprocess);
+  const input = { data: first.tensor, n: first.ok.length };
   const attr = getAttribution(db, r.attributionId);
   const sets = [r.settings.individualSetId, ...(r.settings.randomSetId !== null ? [r.settings.randomSetId] : [])].map((id) => getGenerationSet(db, id));
   log(`writing the patched package to ${outDir}`);
