@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../electron/core/lab.ts';
+import { createHandlers } from '../../electron/core/api/handlers.ts';
+import { dispatch } from '../../electron/core/api/dispatch.ts';
+import type { Method, ParamsIn, Results } from '../../electron/contract.ts';
 import { errorRatios } from '../../electron/core/analysis/error-ratios.ts';
 import { IMAGENET_X_FACTORS } from '../../native-models/imagenet-x-factors.ts';
 import { factorlab } from '../helpers/cli.ts';
@@ -178,4 +181,46 @@ describe('factorlab imagenetx', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: factorlab imagenetx report --run ID --source ID|NAME');
   });
+
+  it("imports the run's predictions as a prediction file: the same numbers as the run; a bad file exits 2 and stores nothing", async () => {
+    const l = Lab.open(lab);
+    let csv = 'file_name,predicted_class,predicted_probability\n';
+    try {
+      for (const p of l.db.prepare(`SELECT i.file_name, p.pred_class, p.confidence FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ?`).all(runId) as { file_name: string; pred_class: number; confidence: number }[])
+        csv += `${p.file_name},${p.pred_class},${p.confidence}\n`;
+    } finally {
+      l.close();
+    }
+    const file = join(tmp.path, 'tiny_run.csv');
+    writeFileSync(file, csv);
+    const r = factorlab(['imagenetx', 'import-predictions', '--lab', lab, '--file', file, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const set = JSON.parse(r.stdout);
+    expect(set).toMatchObject({ name: 'tiny_run', numPredictions: 40, numImagesInLab: 40 });
+    const bad = join(tmp.path, 'bad_predictions.csv');
+    writeFileSync(bad, `${csv}ILSVRC2012_val_00000001.JPEG,3,0.5\n`);
+    const refused = factorlab(['imagenetx', 'import-predictions', '--lab', lab, '--file', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${bad}:42: duplicate file_name ILSVRC2012_val_00000001.JPEG (first on line `);
+    const listed = factorlab(['imagenetx', 'prediction-sets', '--lab', lab, '--json']);
+    expect(JSON.parse(listed.stdout).map((s: { name: string }) => s.name)).toEqual(['tiny_run']);
+
+    const opened = Lab.open(lab);
+    try {
+      const chart = await call(opened, 'labels.errorRatios', { runIds: [runId], predictionSetIds: [set.id], sourceId: 1 });
+      expect(chart.runs.map((s) => s.subject)).toEqual([{ kind: 'run', id: runId }, { kind: 'predictions', id: set.id }]);
+      expect(chart.runs[1].factors).toEqual(chart.runs[0].factors);
+      expect([chart.runs[1].images, chart.runs[1].average]).toEqual([chart.runs[0].images, chart.runs[0].average]);
+      const cal = await call(opened, 'analysis.calibration', { subject: { kind: 'predictions', id: set.id }, sourceId: 1 });
+      expect(cal.overall).toEqual((await call(opened, 'analysis.calibration', { subject: { kind: 'run', id: runId }, sourceId: 1 })).overall);
+    } finally {
+      opened.close();
+    }
+  });
 });
+
+async function call<M extends Method>(l: Lab, method: M, params: ParamsIn<M>): Promise<Results[M]> {
+  const r = await dispatch(createHandlers(l), method, params);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.result as Results[M];
+}

@@ -5,7 +5,7 @@
 //  - prototypical images are dropped from the annotations first (unless the filter is off);
 //  - annotations and predictions are inner-joined on file_name;
 //  - class error: correct = predicted_class == class; metaclass error: correct = to_metaclass(predicted)
-//    == to_metaclass(class) (see imagenetx-report.ts metaclassLookup);
+//    == to_metaclass(class) (see analysis/metaclasses.ts);
 //  - accuracy_f, average, worst_factor (the lowest accuracy_f), error ratio_f = (1 - acc_f) / (1 - average);
 //  - calibration: 15-bin ECE on the images with the factor (calibration.ts), `worst_factor` = the
 //    highest factor ECE, `average` = the ECE of all evaluated images.
@@ -17,7 +17,7 @@ import { BadInputError } from '../errors.ts';
 import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
 import { errorRatiosFromCounts, type ErrorRatioReport } from '../analysis/error-ratios.ts';
 import { CalibrationBins, ECE_BINS, type Calibration } from '../analysis/calibration.ts';
-import { TOOLKIT_METACLASSES } from '../analysis/imagenetx-report.ts';
+import { TOOLKIT_METACLASSES } from '../analysis/metaclasses.ts';
 import { isTopFactorFile, parseAnnotationFile, parseMetaclasses, parsePrototypes, type Annotation, type MetaclassRow } from './format.ts';
 import { formatLineErrors, parsePredictions, type PredictionTable } from './predictions.ts';
 

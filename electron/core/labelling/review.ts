@@ -1,13 +1,13 @@
 // Review of the annotators' labels: per-factor agreement (Cohen's kappa for two annotators,
 // Fleiss' kappa over the images all of them labelled, Krippendorff's alpha with missing labels),
-// the images they disagree on, and per-factor error ratios of runs against any source (the chart).
+// the images they disagree on, and per-factor error ratios of runs and imported prediction sets
+// against any source (the chart).
 import type { Db } from '../store/database.ts';
-import type { AgreementCell, AgreementReport, DisagreementRow, FactorChartData, Page } from '../../contract.ts';
+import type { AgreementCell, AgreementReport, AnalysisSubject, DisagreementRow, FactorChartData, Page } from '../../contract.ts';
 import { IMAGENET_X_FACTORS } from '../../../native-models/imagenet-x-factors.ts';
 import { cohenKappa, fleissKappa, krippendorffAlphaNominal, type Agreement } from '../analysis/agreement.ts';
-import { runFactorReport } from '../analysis/imagenetx-report.ts';
+import { evaluateSubject, summariseEvaluated } from '../analysis/imagenetx-report.ts';
 import { getSource } from '../imagenetx/annotations.ts';
-import { NotFoundError } from '../errors.ts';
 import { factorsOf, toRecord, type AnnotationRow } from './labels.ts';
 
 const cell = (a: Agreement): AgreementCell => ({ value: a.value, items: a.items, ...(a.reason ? { reason: a.reason } : {}) });
@@ -111,14 +111,13 @@ export function disagreements(db: Db, p: { datasetId?: number; offset: number; l
   };
 }
 
-export function factorChart(db: Db, p: { runIds: number[]; sourceId: number }): FactorChartData {
+export function factorChart(db: Db, p: { runIds: number[]; predictionSetIds?: number[]; sourceId: number }): FactorChartData {
   const source = getSource(db, p.sourceId);
-  const runName = db.prepare(`SELECT r.id, m.name AS model, d.name AS dataset FROM runs r JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?`);
-  const runs = p.runIds.map((runId) => {
-    const r = runName.get(runId) as { id: number; model: string; dataset: string } | undefined;
-    if (!r) throw new NotFoundError(`no run with id ${runId}`);
-    // labels made here: correct is the run's own verdict (runVersusLabels); imported files: the toolkit's way
-    return { ...runFactorReport(db, { runId, sourceId: source.id }), runName: `#${r.id} ${r.model} on ${r.dataset}` };
+  const subjects: AnalysisSubject[] = [...p.runIds.map((id) => ({ kind: 'run' as const, id })), ...(p.predictionSetIds ?? []).map((id) => ({ kind: 'predictions' as const, id }))];
+  const runs = subjects.map((subject) => {
+    // labels made here: a run's correct is its own verdict (runLabelImages); otherwise the toolkit's way
+    const e = evaluateSubject(db, { subject, sourceId: source.id });
+    return { ...summariseEvaluated(e.evaluated), sourceId: source.id, sourceName: source.name, subject, runId: subject.kind === 'run' ? subject.id : null, runName: e.name };
   });
   return { sourceId: source.id, sourceName: source.name, sourceKind: source.kind, runs };
 }

@@ -1,16 +1,12 @@
 // Exports of the error-ratio chart: the table as CSV, the chart as a standalone SVG (drawn from the
 // same numbers and layout as the on-screen uPlot chart). Pure: no DOM, unit-tested under Node.
 import type { FactorChartData } from '../../../electron/contract.ts';
+import { csvCell, esc } from './export-text.ts';
 
 const factorLabel = (f: string) => f.replace(/_/g, ' ');
 
 export const SERIES_COLORS = ['#3b6fd8', '#d8793b', '#3ba86b', '#a83b9a', '#8a8a2e', '#2ea3a8', '#c0392b', '#555555'];
 
-const csvCell = (v: string | number | null) => {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 export function factorCsv(data: FactorChartData): string {
   const head = ['run', 'source', 'factor', 'images', 'correct', 'accuracy', 'error_ratio', 'error_ratio_lo', 'error_ratio_hi', 'average_accuracy'];
@@ -23,7 +19,6 @@ export function factorCsv(data: FactorChartData): string {
   return `${lines.join('\n')}\n`;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The chart as SVG: one group of bars per factor (a bar per run), 95 % intervals as whiskers,
  * a dashed line at error ratio 1 (the run's average error), the legend on top. */

@@ -2,19 +2,10 @@
 // scale (white at 0 to dark blue at 1), the cell format, the matrix as CSV and the heatmap as a
 // standalone SVG (the PNG is that SVG rasterised). Pure: no DOM.
 import type { FailureIou, RunSummary } from '../../../electron/contract.ts';
+import { csvCell, esc } from './export-text.ts';
+import { heatColor as iouColor, heatInk as iouInk } from './heat-scale.ts';
 
-const LOW = [255, 255, 255];
-const HIGH = [23, 37, 84];
-
-/** The scale's colour for an IoU in [0, 1] (clamped). */
-export function iouColor(v: number): string {
-  const t = Math.max(0, Math.min(1, Number.isFinite(v) ? v : 0));
-  const c = LOW.map((lo, i) => Math.round(lo + (HIGH[i]! - lo) * t));
-  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
-}
-
-/** Dark cells get light text. */
-export const iouInk = (v: number): string => (v > 0.5 ? '#ffffff' : '#1d1d21');
+export { iouColor, iouInk };
 
 /** "0.42"; "–" where neither run failed on any image both scored. */
 export const iouText = (v: number | null): string => (v === null ? '–' : v.toFixed(2));
@@ -24,12 +15,6 @@ export const runLabel = (r: RunSummary): string => `${r.modelName} #${r.id}`;
 const accText = (a: number | null): string => (a === null ? '–' : `${(100 * a).toFixed(1)}%`);
 
 export const runLabelWithAccuracy = (r: RunSummary): string => `${runLabel(r)} (acc ${accText(r.accuracy)})`;
-
-const csvCell = (v: string | number | null) => {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 /** One line per ordered pair of runs: the IoU with its intersection and union counts. */
 export function iouCsv(data: FailureIou): string {
@@ -42,7 +27,6 @@ export function iouCsv(data: FailureIou): string {
   return `${lines.join('\n')}\n`;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The heatmap as SVG: row labels on the left, column labels rotated on top, the legend below. */
 export function iouSvg(data: FailureIou, title: string): string {

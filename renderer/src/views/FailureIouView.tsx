@@ -6,6 +6,7 @@ import type { FailureIou } from '../../../electron/contract.ts';
 import { useApi, useLab } from '../lib/lab.tsx';
 import { format, navigate } from '../lib/router.ts';
 import { download } from '../lib/download.ts';
+import { svgPng } from '../lib/chart-png.ts';
 import { num } from '../lib/format.ts';
 import { iouCsv, iouFileBase, iouSvg } from '../lib/iou-export.ts';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/common.tsx';
@@ -88,7 +89,7 @@ function Overlap({ datasetId, datasetName, query }: { datasetId: number; dataset
               <button type="button" className="btn small" data-testid="iou-export-svg" onClick={() => download(`${iouFileBase(datasetName)}.svg`, new Blob([iouSvg(data, title)], { type: 'image/svg+xml' }))}>
                 SVG
               </button>{' '}
-              <button type="button" className="btn small" data-testid="iou-export-png" onClick={() => exportPng(data, title, datasetName, () => notifyError(new Error('the browser could not draw the heatmap SVG'), 'PNG export'))}>
+              <button type="button" className="btn small" data-testid="iou-export-png" onClick={() => svgPng(iouSvg(data, title), `${iouFileBase(datasetName)}.png`, () => notifyError(new Error('the browser could not draw the heatmap SVG'), 'PNG export'))}>
                 PNG
               </button>{' '}
               <button type="button" className="btn small" data-testid="iou-export-csv" onClick={() => download(`${iouFileBase(datasetName)}.csv`, new Blob([iouCsv(data)], { type: 'text/csv' }))}>
@@ -122,27 +123,4 @@ function pairCell(data: FailureIou, a: number, b: number): Cell | null {
   const i = data.runs.findIndex((r) => r.id === a);
   const j = data.runs.findIndex((r) => r.id === b);
   return i >= 0 && j >= 0 ? [i, j] : null;
-}
-
-/** The export's SVG rasterised at twice its size on a white background. */
-function exportPng(data: FailureIou, title: string, datasetName: string, onError: () => void): void {
-  const svg = iouSvg(data, title);
-  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
-  const img = new Image();
-  img.onload = () => {
-    const scale = 2;
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth * scale;
-    canvas.height = img.naturalHeight * scale;
-    const ctx = canvas.getContext('2d')!;
-    ctx.scale(scale, scale);
-    ctx.drawImage(img, 0, 0);
-    URL.revokeObjectURL(url);
-    canvas.toBlob((b) => b && download(`${iouFileBase(datasetName)}.png`, b), 'image/png');
-  };
-  img.onerror = () => {
-    URL.revokeObjectURL(url);
-    onError();
-  };
-  img.src = url;
 }

@@ -13,6 +13,7 @@ function chart(runs: number): FactorChartData {
     sourceKind: 'consensus',
     runs: Array.from({ length: runs }, (_, k) => ({
       runId: k + 1,
+      subject: { kind: 'run' as const, id: k + 1 },
       sourceId: 3,
       sourceName: 'consensus',
       runName: `#${k + 1} model, "quoted"`,
