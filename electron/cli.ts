@@ -11,6 +11,7 @@ import { formatJobLine } from './core/jobs/format-progress.ts';
 import { errorRatiosOptions, errorRatiosSummary, errorRatiosUsage, ErrorRatiosUsageError, runErrorRatios } from './cli/imagenetx-error-ratios.ts';
 import { BadInputError } from './core/errors.ts';
 import { attributeSummary, attributeUsage, attributionText, parseIntOption } from './cli/attribute.ts';
+import { discoverSummary, discoverUsage, discoveryText, parseClasses } from './cli/discover.ts';
 
 const DEFAULT_LAB = process.env.FACTORLAB_LAB ?? 'factorlab-lab';
 
@@ -162,9 +163,13 @@ async function loopDatasets(handlers: Handlers, v: Values): Promise<{ debug: num
   };
 }
 
-/** A model id or name in the lab, or a package folder (added to the lab). */
+/** A model id or name in the lab, a package folder (added to the lab), or "shapeworld" (the embedded classifier, added). */
 async function modelRef(handlers: Handlers, ref: string): Promise<number> {
   const { existsSync, statSync } = await import('node:fs');
+  if (ref === 'shapeworld') {
+    const { shapeworldPackageDir } = await import('../native-models/shapeworld/packages.ts');
+    return (await call(handlers, 'models.add', { onnx: shapeworldPackageDir('classifier') })).id;
+  }
   if (existsSync(ref) && statSync(ref).isDirectory()) return (await call(handlers, 'models.add', { onnx: resolve(ref) })).id;
   return resolveRef(await call(handlers, 'models.list', {}), ref, 'model');
 }
@@ -580,6 +585,51 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  'imagenetx import-predictions': {
+    summary: "import a prediction CSV (the ImageNet-X toolkit's format) into the lab as a model run that needs no images",
+    usage:
+      'factorlab imagenetx import-predictions --file F.csv [--name NAME] [--num-classes 1000] [--lab DIR] [--json]\n' +
+      '  CSV file_name,predicted_class,predicted_probability; NAME defaults to the file name without .csv.\n' +
+      '  Any bad line (file:line and why) refuses the whole file: exit 2, nothing imported.',
+    options: { ...labOption, ...jsonOption, file: { type: 'string' }, name: { type: 'string' }, 'num-classes': { type: 'string', default: '1000' } },
+    async run(v) {
+      if (!v.file) throw new UsageError('--file is required');
+      let numClasses: number;
+      try {
+        numClasses = parseIntOption(v['num-classes'], 'num-classes', 1, 100000);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const { lab, handlers } = openLab(v);
+      try {
+        const r = await call(handlers, 'predictions.import', { file: String(v.file), name: v.name as string | undefined, numClasses });
+        print(Boolean(v.json), r, () =>
+          [
+            `prediction set ${r.id} "${r.name}": ${r.numPredictions} predictions imported from ${r.file}`,
+            `  ${r.numImagesInLab} of them name an image of the lab; analyse it with the runs in the Factors view`,
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  'imagenetx prediction-sets': {
+    summary: 'list the prediction files imported into the lab',
+    usage: 'factorlab imagenetx prediction-sets [--lab DIR] [--json]',
+    options: { ...labOption, ...jsonOption },
+    async run(v) {
+      const { lab, handlers } = openLab(v);
+      try {
+        const sets = await call(handlers, 'predictions.list', {});
+        print(Boolean(v.json), sets, () => (sets.length ? sets.map((s) => `${s.id}  ${s.name}  ${s.numPredictions} predictions  ${s.file}`).join('\n') : 'no prediction set in this lab'));
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
   attribute: {
     summary: attributeSummary,
     usage: attributeUsage,
@@ -645,6 +695,95 @@ const commands: Record<string, Command> = {
             ...(sweep ? sweepText(sweep) : []),
             `Export: npx factorlab export-head --lab ${lab.dir} --result ${r.result.id} --out DIR`,
           ].join('\n'),
+        );
+        return 0;
+      } finally {
+        lab.close();
+      }
+    },
+  },
+  discover: {
+    summary: discoverSummary,
+    usage: discoverUsage,
+    options: {
+      ...labOption,
+      ...jsonOption,
+      model: { type: 'string' },
+      generator: { type: 'string' },
+      clip: { type: 'string' },
+      captioner: { type: 'string' },
+      'describe-with': { type: 'string', default: 'clip' },
+      classes: { type: 'string' },
+      'classes-file': { type: 'string' },
+      n: { type: 'string', default: '32' },
+      m: { type: 'string', default: '16' },
+      steps: { type: 'string', default: '20' },
+      guidance: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '0' },
+      'filter-rank': { type: 'string', default: '3' },
+      alpha: { type: 'string', default: '0.05' },
+      'max-attributes': { type: 'string', default: '3' },
+      'min-members': { type: 'string', default: '2' },
+      'max-clusters': { type: 'string', default: '8' },
+      export: { type: 'string' },
+      provider: { type: 'string' },
+    },
+    async run(v) {
+      if (!v.model || !v.generator) throw new UsageError('--model and --generator are required');
+      const describeWith = String(v['describe-with']);
+      if (describeWith !== 'clip' && describeWith !== 'captioner') throw new UsageError(`--describe-with must be clip or captioner, got ${describeWith}`);
+      let nums: Record<'n' | 'm' | 'steps' | 'seed' | 'filterRank' | 'maxAttributes' | 'minMembers' | 'maxClusters', number>;
+      let guidance: number, alpha: number;
+      try {
+        nums = {
+          n: parseIntOption(v.n, 'n', 1, 10000),
+          m: parseIntOption(v.m, 'm', 1, 10000),
+          steps: parseIntOption(v.steps, 'steps', 1, 500),
+          seed: parseIntOption(v.seed, 'seed', 0, 2 ** 31 - 1),
+          filterRank: parseIntOption(v['filter-rank'], 'filter-rank', 0, 1000),
+          maxAttributes: parseIntOption(v['max-attributes'], 'max-attributes', 1, 10),
+          minMembers: parseIntOption(v['min-members'], 'min-members', 1, 1000),
+          maxClusters: parseIntOption(v['max-clusters'], 'max-clusters', 1, 50),
+        };
+        guidance = Number(v.guidance);
+        alpha = Number(v.alpha);
+        if (!Number.isFinite(guidance) || guidance < 0) throw new Error(`--guidance must be a number >= 0, got ${String(v.guidance)}`);
+        if (!(alpha > 0 && alpha < 1)) throw new Error(`--alpha must be between 0 and 1, got ${String(v.alpha)}`);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const { lab, handlers } = openLab(v);
+      const quiet = Boolean(v.json);
+      try {
+        const modelId = await modelRef(handlers, String(v.model));
+        const { getModel } = await import('./core/models/model-registry.ts');
+        const { vocabularyFor } = await import('./core/debugging/vocabulary.ts');
+        const labels = (JSON.parse((lab.db.prepare(`SELECT manifest FROM models WHERE id = ?`).get(modelId) as { manifest: string }).manifest) as { labels: { name: string }[] }).labels;
+        let classes: number[] | null;
+        try {
+          classes = parseClasses(v.classes as string | undefined, v['classes-file'] as string | undefined, labels);
+        } catch (e) {
+          throw new CliError((e as Error).message, 2);
+        }
+        const clip = v.clip ? String(v.clip) : vocabularyFor(labels) === 'shapeworld' ? 'shapeworld' : null;
+        if (!clip) throw new UsageError(`--clip is required: ${getModel(lab.db, modelId).name} is not a ShapeWorld model`);
+        const started = await call(handlers, 'discovery.start', {
+          modelId,
+          generator: String(v.generator),
+          clip,
+          captioner: v.captioner ? String(v.captioner) : null,
+          describeWith,
+          classes,
+          ...nums,
+          guidance,
+          alpha,
+        });
+        if (started.jobId !== null) await followJob(lab, quiet)(started.jobId);
+        const report = await call(handlers, 'discovery.get', { id: started.id, alpha });
+        if (report.status !== 'done') throw new CliError(`discovery ${report.status}: ${report.message ?? ''}`);
+        const exported = v.export && report.confirmed ? await call(handlers, 'discovery.export', { id: started.id, out: String(v.export), alpha }) : null;
+        print(quiet, { ...report, reused: started.reused, exported }, () =>
+          [discoveryText(report), ...(exported ? [`exported ${exported.images} images of ${exported.hypotheses} confirmed modes to ${exported.out}`] : v.export ? ['nothing exported: no confirmed mode'] : [])].join('\n'),
         );
         return 0;
       } finally {

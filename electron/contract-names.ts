@@ -43,6 +43,12 @@ export const methodNames = [
   'debug.get',
   'debug.list',
   'debug.export',
+  'discovery.start',
+  'discovery.get',
+  'discovery.list',
+  'discovery.images',
+  'discovery.compare',
+  'discovery.export',
   'labels.annotators',
   'labels.queueCreate',
   'labels.queuePage',
@@ -54,11 +60,18 @@ export const methodNames = [
   'labels.agreement',
   'labels.disagreements',
   'labels.errorRatios',
+  'predictions.import',
+  'predictions.list',
+  'predictions.delete',
+  'analysis.calibration',
+  'analysis.factorDistribution',
+  'analysis.factorCooccurrence',
+  'analysis.failingImages',
 ] as const;
 
 export type Method = (typeof methodNames)[number];
 
 /** Path of an image served by the lab image route: `lab://images/thumb/12` or `/lab/thumb/12?token=`. */
-export function imagePath(kind: 'thumb' | 'full' | 'gen', imageId: number): string {
+export function imagePath(kind: 'thumb' | 'full' | 'gen' | 'disc', imageId: number): string {
   return `${kind}/${imageId}`;
 }

@@ -16,6 +16,14 @@ export const FactorName = z.enum(IMAGENET_X_FACTORS);
 export const LabelQueueKind = z.enum(['all', 'failures', 'unlabelled', 'disagreements', 'random']);
 export const LabelTarget = z.enum(['annotator', 'consensus']);
 const AnnotatorName = z.string().trim().min(1).max(64);
+/** What ImageNet-X analytics evaluate: a model run, or an imported prediction file (no images). */
+export const AnalysisSubjectSchema = z.object({ kind: z.enum(['run', 'predictions']), id });
+const subjectQuery = {
+  subject: AnalysisSubjectSchema,
+  sourceId: id,
+  errorType: z.enum(['class', 'metaclass']).default('class'),
+  keepPrototypes: z.boolean().default(false),
+};
 
 export const paramsSchemas = {
   'lab.info': z.object({}),
@@ -156,6 +164,51 @@ export const paramsSchemas = {
   'debug.list': z.object({ runId: id.optional() }),
   /** Writes the patched classifier package, the head (safetensors, JSON) and an HTML report. */
   'debug.export': z.object({ id, out: z.string().min(1), which: z.enum(['individual', 'random']).default('individual') }),
+  // Open-ended bug discovery (Wiles et al.): generate from class names, describe the failures, cluster,
+  // confirm each cluster's description by generating again and testing its failure rate.
+  'discovery.start': z.object({
+    modelId: id,
+    /** A text-to-image package (Hugging Face Optimum SD ONNX layout), or "shapeworld". */
+    generator: z.string().min(1),
+    /** The CLIP package of the describer and the class filter, or "shapeworld". */
+    clip: z.string().min(1),
+    /** An image-to-text package (Optimum VisionEncoderDecoder ONNX layout), or "shapeworld"; null: CLIP only. */
+    captioner: z.string().min(1).nullable().default(null),
+    /** Which words are clustered and turned into prompts: the CLIP describer's or the captioner's. */
+    describeWith: z.enum(['clip', 'captioner']).default('clip'),
+    /** Class indices of the model to probe (null: all of them). */
+    classes: z.array(id).min(1).max(100000).nullable().default(null),
+    /** Images per class generated from "a photo of a {class}". */
+    n: z.number().int().min(1).max(10000).default(32),
+    /** Images per hypothesis (cluster description x class) generated to confirm it. */
+    m: z.number().int().min(1).max(10000).default(16),
+    steps: z.number().int().min(1).max(500).default(20),
+    guidance: z.number().min(0).max(50).default(5),
+    seed: z.number().int().nonnegative().default(0),
+    /** Images count only when CLIP ranks the prompted class in its top filterRank (0: no filter). */
+    filterRank: z.number().int().min(0).max(1000).default(3),
+    /** Attribute phrases per CLIP description at most. */
+    maxAttributes: z.number().int().min(1).max(10).default(3),
+    /** A cluster is tested for a class when at least this many of its failures are of that class. */
+    minMembers: z.number().int().min(1).max(1000).default(2),
+    maxClusters: z.number().int().min(1).max(50).default(8),
+    /** False discovery rate of the Benjamini-Hochberg correction (a report setting: changing it regenerates nothing). */
+    alpha: z.number().gt(0).lt(1).default(0.05),
+  }),
+  'discovery.get': z.object({ id, alpha: z.number().gt(0).lt(1).optional() }),
+  'discovery.list': z.object({ modelId: id.optional() }),
+  'discovery.images': z.object({
+    sessionId: id,
+    /** 0: the base images; else a hypothesis's confirmation images. */
+    hypothesisId: id.default(0),
+    clusterId: id.optional(),
+    failuresOnly: z.boolean().default(false),
+    ...page,
+  }),
+  /** Which failure modes several sessions (models) share, by prompt. */
+  'discovery.compare': z.object({ ids: z.array(id).min(2).max(20) }),
+  /** The confirmed modes' images as an adversarial dataset: images/, labels.csv (file,label), labels.txt, provenance.csv. */
+  'discovery.export': z.object({ id, out: z.string().min(1), alpha: z.number().gt(0).lt(1).optional() }),
   // The labelling workspace (annotators, queues, bulk apply, undo, review, consensus, factor charts).
   'labels.annotators': z.object({}),
   'labels.queueCreate': z.object({
@@ -188,7 +241,27 @@ export const paramsSchemas = {
   'labels.forImage': z.object({ imageId: id }),
   'labels.agreement': z.object({ datasetId: id.optional(), annotators: z.array(AnnotatorName).optional() }),
   'labels.disagreements': z.object({ datasetId: id.optional(), ...page }),
-  'labels.errorRatios': z.object({ runIds: z.array(id).min(1).max(8), sourceId: id }),
+  'labels.errorRatios': z
+    .object({ runIds: z.array(id).max(8).default([]), predictionSetIds: z.array(id).max(8).default([]), sourceId: id })
+    .refine((p) => p.runIds.length + p.predictionSetIds.length >= 1 && p.runIds.length + p.predictionSetIds.length <= 8, { message: 'choose 1 to 8 runs or prediction sets' }),
+  // Prediction files in the ImageNet-X toolkit's CSV format (file_name,predicted_class,predicted_probability),
+  // imported as model runs that need no images.
+  'predictions.import': z.object({
+    file: z.string().min(1),
+    /** Default: the file's name without its extension. */
+    name: z.string().trim().min(1).max(200).optional(),
+    numClasses: z.number().int().min(1).max(100000).default(1000),
+  }),
+  'predictions.list': z.object({}),
+  'predictions.delete': z.object({ id }),
+  /** 15-bin expected calibration error and reliability bins, overall and per factor (the toolkit's binning). */
+  'analysis.calibration': z.object(subjectQuery),
+  /** Share of the failures vs share of all evaluated images that carry each factor. */
+  'analysis.factorDistribution': z.object(subjectQuery),
+  /** Factor co-occurrence among a source's annotated images, or among a run's / prediction set's failures. */
+  'analysis.factorCooccurrence': z.object({ sourceId: id, subject: AnalysisSubjectSchema.optional(), errorType: z.enum(['class', 'metaclass']).default('class'), keepPrototypes: z.boolean().default(false) }),
+  /** The evaluated images a run or prediction set gets wrong (optionally: carrying a factor), most confident first. */
+  'analysis.failingImages': z.object({ ...subjectQuery, factor: FactorName.optional(), ...page }),
 } as const satisfies Record<Method, z.ZodType>;
 export type ParamsIn<M extends Method> = z.input<(typeof paramsSchemas)[M]>;
 export type Params<M extends Method> = z.output<(typeof paramsSchemas)[M]>;
@@ -253,6 +326,8 @@ export interface ModelSummary {
   kind: 'classifier';
   preset: string;
   numClasses: number;
+  /** The model's class names, in class-index order. */
+  classNames: string[];
   featureDim: number;
   inputShape: (number | string | null)[];
   sha256: string;
@@ -397,6 +472,12 @@ export interface Results {
   'debug.get': DebugResult;
   'debug.list': DebugSummary[];
   'debug.export': DebugExport;
+  'discovery.start': { id: number; jobId: number | null; reused: boolean };
+  'discovery.get': DiscoveryReport;
+  'discovery.list': DiscoverySummary[];
+  'discovery.images': Page<DiscoveryImageRow>;
+  'discovery.compare': DiscoveryComparison;
+  'discovery.export': { out: string; images: number; hypotheses: number };
   'labels.annotators': AnnotatorInfo[];
   'labels.queueCreate': LabelQueueInfo;
   'labels.queuePage': Page<LabelQueueItem>;
@@ -408,6 +489,13 @@ export interface Results {
   'labels.agreement': AgreementReport;
   'labels.disagreements': Page<DisagreementRow>;
   'labels.errorRatios': FactorChartData;
+  'predictions.import': PredictionSetInfo;
+  'predictions.list': PredictionSetInfo[];
+  'predictions.delete': { deleted: number };
+  'analysis.calibration': CalibrationReport;
+  'analysis.factorDistribution': FactorDistributionReport;
+  'analysis.factorCooccurrence': FactorCooccurrenceReport;
+  'analysis.failingImages': Page<FailingImage>;
 }
 
 export type LabelQueueKindName = z.infer<typeof LabelQueueKind>;
@@ -510,7 +598,109 @@ export interface FactorChartData {
   sourceId: number;
   sourceName: string;
   sourceKind: AnnotationSourceKind;
-  runs: (ImageNetXReport & { runName: string })[];
+  /** One series per run or prediction set, runs first. */
+  runs: FactorChartSeries[];
+}
+
+export type AnalysisSubject = z.infer<typeof AnalysisSubjectSchema>;
+
+export interface FactorChartSeries extends Omit<ImageNetXReport, 'runId'> {
+  subject: AnalysisSubject;
+  /** The run; null for an imported prediction set. */
+  runId: number | null;
+  /** "#3 model on dataset" for a run, the set's name for imported predictions. */
+  runName: string;
+}
+
+/** An imported prediction file (the ImageNet-X toolkit's CSV format). */
+export interface PredictionSetInfo {
+  id: number;
+  name: string;
+  file: string;
+  sha256: string;
+  numClasses: number;
+  numPredictions: number;
+  /** Predictions whose file name is an image of some dataset in the lab (those can be opened). */
+  numImagesInLab: number;
+  createdAt: string;
+}
+
+/** What an analytics result was computed on. */
+export interface SubjectHeader {
+  subject: AnalysisSubject;
+  name: string;
+  sourceId: number;
+  sourceName: string;
+  errorType: ImageNetXErrorType;
+  /** Evaluated images (annotated, not prototypical unless kept). */
+  images: number;
+}
+
+export interface ReliabilityBin {
+  /** Bin edges (lo, hi]; the first bin also holds lo itself. */
+  lo: number;
+  hi: number;
+  count: number;
+  /** Mean confidence of the bin's predictions; null when empty. */
+  confidence: number | null;
+  /** Fraction of them that are right; null when empty. */
+  accuracy: number | null;
+}
+
+export interface CalibrationCurve {
+  count: number;
+  /** Expected calibration error; null when nothing was binned. */
+  ece: number | null;
+  bins: ReliabilityBin[];
+}
+
+export interface CalibrationReport extends SubjectHeader {
+  overall: CalibrationCurve;
+  factors: (CalibrationCurve & { factor: string })[];
+  /** The highest factor ECE (the toolkit's calibration `worst_factor`). */
+  worstFactorEce: number | null;
+}
+
+export interface FactorShare {
+  factor: string;
+  /** Evaluated images carrying the factor, and the failures among them. */
+  images: number;
+  failures: number;
+  shareOfImages: number | null;
+  shareOfFailures: number | null;
+}
+
+export interface FactorDistributionReport extends SubjectHeader {
+  failures: number;
+  factors: FactorShare[];
+}
+
+export interface FactorCooccurrenceReport {
+  sourceId: number;
+  sourceName: string;
+  /** Null: all of the source's annotated images; else that run's / prediction set's failures. */
+  subject: AnalysisSubject | null;
+  name: string | null;
+  images: number;
+  factors: string[];
+  /** counts[i][j]: images carrying both factor i and factor j; counts[i][i]: images carrying i. */
+  counts: number[][];
+  /** P(j | i) = counts[i][j] / counts[i][i] (row-normalised; null for a factor no image carries). */
+  conditional: (number | null)[][];
+  /** Jaccard index counts[i][j] / (counts[i][i] + counts[j][j] - counts[i][j]). */
+  jaccard: (number | null)[][];
+}
+
+export interface FailingImage {
+  fileName: string;
+  /** An image of the lab with that file name (the newest), if any. */
+  imageId: number | null;
+  relPath: string | null;
+  /** Class indices as the source / predictions number them. */
+  trueClass: number;
+  predicted: number;
+  confidence: number;
+  factors: string[];
 }
 
 export interface AttributionSummary {
@@ -641,7 +831,7 @@ export interface ImageNetXReport {
   worstFactorAccuracy: number | null;
 }
 
-export type ApiEvent = { type: 'job'; job: JobInfo } | { type: 'lab'; what: 'datasets' | 'models' | 'runs' | 'debug' };
+export type ApiEvent = { type: 'job'; job: JobInfo } | { type: 'lab'; what: 'datasets' | 'models' | 'runs' | 'debug' | 'discovery' };
 
 /** Error shape carried over either transport. `code` lets the UI tell bad input from failures. */
 export interface ApiErrorShape {
@@ -653,7 +843,7 @@ export interface ApiErrorShape {
 export interface FactorLabClient {
   call<M extends Method>(method: M, params: ParamsIn<M>): Promise<Results[M]>;
   onEvent(listener: (event: ApiEvent) => void): () => void;
-  imageUrl(kind: 'thumb' | 'full' | 'gen', imageId: number): string;
+  imageUrl(kind: 'thumb' | 'full' | 'gen' | 'disc', imageId: number): string;
   transport: 'electron' | 'websocket';
 }
 
@@ -792,4 +982,103 @@ export interface SharedFailure {
   trueClass: number;
   predA: number;
   predB: number;
+}
+
+export type DiscoverySettings = Omit<z.infer<(typeof paramsSchemas)['discovery.start']>, 'modelId' | 'classes'> & { classes: number[] };
+
+export interface DiscoverySummary {
+  id: number;
+  modelId: number;
+  modelName: string;
+  settings: DiscoverySettings;
+  stage: 'generate' | 'describe' | 'cluster' | 'confirm' | 'done';
+  status: 'pending' | 'running' | 'done' | 'incomplete' | 'failed';
+  message: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  /** The queued or running discovery job, if any. */
+  jobId: number | null;
+  baseImages: { planned: number; generated: number };
+  confirmImages: { planned: number; generated: number };
+}
+
+export interface DiscoveryClassRow {
+  classIdx: number;
+  name: string;
+  generated: number;
+  /** Images CLIP did not rank as the class (filtered out of every rate). */
+  offClass: number;
+  images: number;
+  failures: number;
+  failureRate: number | null;
+}
+
+export interface DiscoveryCluster {
+  id: number;
+  idx: number;
+  /** The description of the cluster's most central member. */
+  name: string;
+  members: number;
+  classes: { classIdx: number; name: string; count: number }[];
+  exampleImageIds: number[];
+}
+
+export interface DiscoveryHypothesis {
+  id: number;
+  clusterId: number;
+  clusterName: string;
+  classIdx: number;
+  className: string;
+  prompt: string;
+  generated: number;
+  offClass: number;
+  images: number;
+  failures: number;
+  failureRate: number | null;
+  /** Wilson 95 % interval of the failure rate. */
+  interval: { lo: number; hi: number } | null;
+  baseImages: number;
+  baseFailures: number;
+  baseRate: number | null;
+  /** One-sided Fisher exact test against the class's base rate; null when not tested. */
+  pValue: number | null;
+  /** Benjamini-Hochberg adjusted p-value over the tested hypotheses. */
+  qValue: number | null;
+  status: 'pending' | 'confirmed' | 'not-confirmed' | 'too-few-images';
+  /** Why a hypothesis was not tested (too-few-images). */
+  reason: string | null;
+  /** ImageNet-X factors the description's phrases stand for (CLIP describer). */
+  factors: string[];
+}
+
+export interface DiscoveryReport extends DiscoverySummary {
+  alpha: number;
+  classes: DiscoveryClassRow[];
+  clusters: DiscoveryCluster[];
+  hypotheses: DiscoveryHypothesis[];
+  confirmed: number;
+  /** Done, and no base image was misclassified: nothing to describe or confirm. */
+  nothingToConfirm: boolean;
+  /** ShapeWorld models: which of the world's factors a confirmed mode names (background: an uncommon one). */
+  planted: { found: { factor: string; prompts: string[] }[]; missed: string[] } | null;
+}
+
+export interface DiscoveryImageRow {
+  id: number;
+  hypothesisId: number;
+  classIdx: number;
+  prompt: string;
+  seed: number;
+  predClass: number | null;
+  predName: string | null;
+  failed: boolean | null;
+  onClass: boolean | null;
+  clipRank: number | null;
+  description: string | null;
+  caption: string | null;
+}
+
+export interface DiscoveryComparison {
+  sessions: { id: number; modelName: string }[];
+  rows: { className: string; prompt: string; bySession: ({ status: DiscoveryHypothesis['status']; failureRate: number | null; qValue: number | null } | null)[]; confirmedIn: number }[];
 }

@@ -11,6 +11,7 @@ import { linkAnnotationImages } from './imagenetx/annotations.ts';
 import { runAttribution, type AttributionJobParams } from './debugging/attribution.ts';
 import { runGeneration, type GenerationJobParams } from './debugging/generation-sets.ts';
 import { runDebug, type DebugJobParams } from './debugging/patch-head.ts';
+import { runDiscovery, type DiscoveryJobParams } from './discovery/discovery-job.ts';
 
 export type ProviderSetting = ProviderInfo['requested'];
 
@@ -79,6 +80,12 @@ export class Lab {
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'debug' });
       return `debug:${r.id}`;
+    });
+    this.jobs.register<DiscoveryJobParams>('discovery', async (ctx) => {
+      const r = await runDiscovery(this.db, this.blobs, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
+      ctx.throwIfCancelled();
+      this.events.emit('event', { type: 'lab', what: 'discovery' });
+      return `discovery:${r.id}`;
     });
   }
 

@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ShapeWorldPackage = 'classifier' | 'clip' | 'diffusion';
+export type ShapeWorldPackage = 'classifier' | 'clip' | 'diffusion' | 'captioner';
 
 /** The file that marks a package folder: FactorLab's manifest, or diffusers' pipeline index for the
- * text-to-image model (which is in the Hugging Face Optimum layout, like any SD export). */
-const MARKER: Record<ShapeWorldPackage, string> = { classifier: 'manifest.json', clip: 'manifest.json', diffusion: 'model_index.json' };
+ * text-to-image model (which is in the Hugging Face Optimum layout, like any SD export), and the
+ * captioner's encoder (Optimum's VisionEncoderDecoder layout). */
+const MARKER: Record<ShapeWorldPackage, string> = { classifier: 'manifest.json', clip: 'manifest.json', diffusion: 'model_index.json', captioner: 'encoder_model.onnx' };
 
 /** Folder of a committed ShapeWorld model package, found by walking up from this file so it works
  * from the source tree, dist/ and a packaged app. */

@@ -14,6 +14,7 @@ import { ReviewView } from './views/ReviewView.tsx';
 import { FactorChartView } from './views/FactorChartView.tsx';
 import { PatchView } from './views/PatchView.tsx';
 import { FailureIouView } from './views/FailureIouView.tsx';
+import { DiscoveryView } from './views/DiscoveryView.tsx';
 
 const NAV = [
   { id: 'datasets', label: 'Datasets', icon: '▦' },
@@ -22,6 +23,7 @@ const NAV = [
   { id: 'overlap', label: 'Overlap', icon: '◫' },
   { id: 'attribution', label: 'Attribution', icon: '◎' },
   { id: 'patch', label: 'Patch', icon: '✚' },
+  { id: 'discovery', label: 'Discovery', icon: '✦' },
   { id: 'label', label: 'Label', icon: '✎' },
   { id: 'review', label: 'Review', icon: '⚖' },
   { id: 'factors', label: 'Factors', icon: '▥' },
@@ -57,6 +59,8 @@ export function App() {
         return <AttributionView id={id !== null && Number.isInteger(id) ? id : null} />;
       case 'patch':
         return <PatchView attributionId={id !== null && Number.isInteger(id) ? id : null} query={route.query} />;
+      case 'discovery':
+        return <DiscoveryView id={id !== null && Number.isInteger(id) ? id : null} query={route.query} />;
       default:
         return (
           <div className="page">

@@ -11,6 +11,8 @@
 // --head-size n,D,C, default 3000,2048,1000).
 // --case diffusion runs only the text-to-image case (diffusion-bench.ts: the pipeline against its model
 // calls alone on the ShapeWorld package; target <= 1.10x).
+// --case discovery runs only the bug-discovery case (discovery-bench.ts: generate -> classify -> describe
+// against generation alone; target <= 1.15x).
 // Without --model it uses a torchvision ResNet-50 (random weights) exported on first use with
 // Debian's python3-torch when available, and the ShapeWorld classifier package otherwise.
 import { spawnSync } from 'node:child_process';
@@ -27,6 +29,7 @@ import { decodeBatchCompacted, decodeToTensor } from '../../native-models/prepro
 import { benchImageNetX } from './imagenetx-bench.ts';
 import { benchHead } from './head-bench.ts';
 import { benchDiffusion } from './diffusion-bench.ts';
+import { benchDiscovery } from './discovery-bench.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const work = join(root, '.labs', 'bench');
@@ -39,7 +42,8 @@ if (values.case === 'head' || values.case === 'all') {
   await benchHead(root, { n: hn, D: hd, C: hc });
 }
 if (values.case === 'diffusion' || values.case === 'all') await benchDiffusion(root);
-if (values.case === 'imagenetx' || values.case === 'head' || values.case === 'diffusion') process.exit(0);
+if (values.case === 'discovery' || values.case === 'all') await benchDiscovery(root);
+if (['imagenetx', 'head', 'diffusion', 'discovery'].includes(values.case)) process.exit(0);
 
 function resnet50(): string | null {
   const file = join(work, 'resnet50.onnx');

@@ -28,6 +28,11 @@ import { autoReview, reviewImages, undoReview } from '../debugging/review-genera
 import { checkDebugSettings, findDebugResult, getDebugResult, listDebugResults } from '../debugging/patch-head.ts';
 import { exportDebugResult } from '../export/export-debug-result.ts';
 import { failureIou, sharedFailures } from '../analysis/failure-iou.ts';
+import { deletePredictionSet, importPredictionSet, listPredictionSets } from '../imagenetx/prediction-sets.ts';
+import { calibrationReport, cooccurrenceReport, factorDistributionReport, failingImages } from '../analysis/subject-analytics.ts';
+import { listDiscoveries, startDiscovery } from '../discovery/discovery-sessions.ts';
+import { compareDiscoveries, discoveryImages, getDiscovery } from '../discovery/discovery-report.ts';
+import { exportAdversarialSet } from '../discovery/adversarial-export.ts';
 
 export type Handlers = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
 
@@ -41,6 +46,10 @@ function attributionJob(lab: Lab, sessionId: number): number | null {
 
 function generationJob(lab: Lab, setId: number): number | null {
   return lab.jobs.findActive<{ setId: number }>('generation', (q) => q.setId === setId)?.id ?? null;
+}
+
+function discoveryJob(lab: Lab, sessionId: number): number | null {
+  return lab.jobs.findActive<{ sessionId: number }>('discovery', (q) => q.sessionId === sessionId)?.id ?? null;
 }
 
 /** The API's implementation. Params arrive already validated by dispatch(). */
@@ -169,6 +178,17 @@ export function createHandlers(lab: Lab): Handlers {
     'debug.get': (p) => getDebugResult(lab.db, p.id),
     'debug.list': (p) => listDebugResults(lab.db, p),
     'debug.export': (p) => exportDebugResult(lab.db, lab.blobs, p),
+    'discovery.start': async (p) => {
+      const r = await startDiscovery(lab.db, p);
+      let jobId: number | null = null;
+      if (r.needsJob) jobId = discoveryJob(lab, r.id) ?? lab.jobs.submit('discovery', `Discover failure modes of model #${p.modelId}`, { sessionId: r.id }).id;
+      return { id: r.id, jobId, reused: r.reused };
+    },
+    'discovery.get': (p) => getDiscovery(lab.db, p.id, discoveryJob(lab, p.id), p.alpha),
+    'discovery.list': (p) => listDiscoveries(lab.db, p.modelId, (id) => discoveryJob(lab, id)),
+    'discovery.images': (p) => discoveryImages(lab.db, p),
+    'discovery.compare': (p) => compareDiscoveries(lab.db, p.ids, (id) => discoveryJob(lab, id)),
+    'discovery.export': (p) => exportAdversarialSet(lab.db, lab.blobs, p),
     'labels.annotators': () => listAnnotators(lab.db),
     'labels.queueCreate': (p) => createQueue(lab.db, p),
     'labels.queuePage': (p) => queuePage(lab.db, p),
@@ -180,5 +200,20 @@ export function createHandlers(lab: Lab): Handlers {
     'labels.agreement': (p) => agreementReport(lab.db, p),
     'labels.disagreements': (p) => disagreements(lab.db, p),
     'labels.errorRatios': (p) => factorChart(lab.db, p),
+    'predictions.import': (p) => {
+      const set = importPredictionSet(lab.db, p);
+      lab.events.emit('event', { type: 'lab', what: 'runs' });
+      return set;
+    },
+    'predictions.list': () => listPredictionSets(lab.db),
+    'predictions.delete': (p) => {
+      const r = deletePredictionSet(lab.db, p.id);
+      lab.events.emit('event', { type: 'lab', what: 'runs' });
+      return r;
+    },
+    'analysis.calibration': (p) => calibrationReport(lab.db, p),
+    'analysis.factorDistribution': (p) => factorDistributionReport(lab.db, p),
+    'analysis.factorCooccurrence': (p) => cooccurrenceReport(lab.db, p),
+    'analysis.failingImages': (p) => failingImages(lab.db, p),
   };
 }

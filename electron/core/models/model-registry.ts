@@ -25,6 +25,7 @@ function toSummary(r: ModelRow): ModelSummary {
     kind: 'classifier',
     preset: m.preset,
     numClasses: m.head.num_classes,
+    classNames: m.labels.map((l) => l.name),
     featureDim: m.head.feature_dim,
     inputShape: m.input.shape,
     sha256: r.sha256,

@@ -344,4 +344,77 @@ export const migrations: readonly string[] = [
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
   );
   `,
+  // 7: open-ended bug discovery (Wiles et al.). A session = model + generator + describer + settings
+  // (settings_key: content hashes and settings). discovery_images holds the base images (hypothesis_id
+  // 0: "a photo of a {class}") and the confirmation images of each hypothesis; a failure's words
+  // (description: CLIP describer, caption: captioner package) are stored once computed, so a killed
+  // job resumes. Clusters and hypotheses are written in one transaction with their planned images.
+  `
+  CREATE TABLE discovery_sessions (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    settings_key TEXT NOT NULL UNIQUE,
+    settings TEXT NOT NULL,
+    stage TEXT NOT NULL CHECK (stage IN ('generate', 'describe', 'cluster', 'confirm', 'done')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'incomplete', 'failed')),
+    message TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at TEXT
+  );
+  CREATE TABLE discovery_clusters (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES discovery_sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    members TEXT NOT NULL,
+    UNIQUE (session_id, idx)
+  );
+  CREATE TABLE discovery_hypotheses (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES discovery_sessions(id) ON DELETE CASCADE,
+    cluster_id INTEGER NOT NULL REFERENCES discovery_clusters(id) ON DELETE CASCADE,
+    class_idx INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    UNIQUE (cluster_id, class_idx)
+  );
+  CREATE TABLE discovery_images (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES discovery_sessions(id) ON DELETE CASCADE,
+    hypothesis_id INTEGER NOT NULL DEFAULT 0,
+    class_idx INTEGER NOT NULL,
+    sample INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    png_blob TEXT,
+    pred_class INTEGER,
+    clip_rank INTEGER,
+    clip_embedding BLOB,
+    description TEXT,
+    caption TEXT,
+    UNIQUE (session_id, hypothesis_id, class_idx, sample)
+  );
+  CREATE INDEX discovery_images_by_hypothesis ON discovery_images(session_id, hypothesis_id);
+  `,
+  // 8: prediction files in the ImageNet-X toolkit's CSV format, imported as model runs that need no
+  // images: one set per file (sha256 of its bytes), its rows keyed by file name as the toolkit joins
+  // them to annotations; `line` is the row's line in the file, for messages.
+  `
+  CREATE TABLE prediction_sets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    num_classes INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE prediction_set_rows (
+    set_id INTEGER NOT NULL REFERENCES prediction_sets(id) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    pred_class INTEGER NOT NULL,
+    probability REAL NOT NULL,
+    line INTEGER NOT NULL,
+    PRIMARY KEY (set_id, file_name)
+  ) WITHOUT ROWID;
+  `,
 ];

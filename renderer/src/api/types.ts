@@ -12,7 +12,7 @@ export interface ConnectionState {
 /** The contract's client plus what the UI needs to show the state of the transport. */
 export interface LabClient extends FactorLabClient {
   /** `gen`: a generated image of the patch loop (the lab image route's `gen/<id>`). */
-  imageUrl(kind: 'thumb' | 'full' | 'gen', imageId: number): string;
+  imageUrl(kind: 'thumb' | 'full' | 'gen' | 'disc', imageId: number): string;
   connection(): ConnectionState;
   onConnection(listener: (state: ConnectionState) => void): () => void;
   reconnectNow(): void;

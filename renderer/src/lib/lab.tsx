@@ -4,7 +4,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { JobInfo, LabInfo, Method, ParamsIn, Results } from '../../../electron/contract.ts';
 import { ApiError, describeError, type ConnectionState, type LabClient } from '../api/index.ts';
 
-export type Topic = 'datasets' | 'models' | 'runs' | 'debug' | 'jobs' | 'lab';
+export type Topic = 'datasets' | 'models' | 'runs' | 'debug' | 'discovery' | 'jobs' | 'lab';
 
 export interface Toast {
   id: number;
@@ -37,7 +37,7 @@ export function LabProvider({ client, children }: { client: LabClient; children:
   const [info, setInfo] = useState<LabInfo | null>(null);
   const [infoError, setInfoError] = useState<ApiError | null>(null);
   const [connection, setConnection] = useState<ConnectionState>(() => client.connection());
-  const [versions, setVersions] = useState<Record<Topic, number>>({ datasets: 0, models: 0, runs: 0, debug: 0, jobs: 0, lab: 0 });
+  const [versions, setVersions] = useState<Record<Topic, number>>({ datasets: 0, models: 0, runs: 0, debug: 0, discovery: 0, jobs: 0, lab: 0 });
   const [toasts, setToasts] = useState<Toast[]>([]);
   const toastId = useRef(1);
   const statusById = useRef(new Map<number, JobInfo['status']>());
