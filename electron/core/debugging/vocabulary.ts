@@ -62,8 +62,8 @@ export interface ShapeworldBackground {
   phrase: string;
 }
 
-export function shapeworldWorld(): { classes: { name: string; usualBackgrounds: string[] }[]; backgrounds: ShapeworldBackground[] } {
-  const classes = readJson<{ classes: { name: string; usualBackgrounds: string[] }[] }>('shapeworld', 'classes.json').classes;
+export function shapeworldWorld(): { classes: { name: string; usualBackgrounds: string[]; colorName: string }[]; backgrounds: ShapeworldBackground[] } {
+  const classes = readJson<{ classes: { name: string; usualBackgrounds: string[]; colorName: string }[] }>('shapeworld', 'classes.json').classes;
   const backgrounds = readJson<{ backgrounds: ShapeworldBackground[] }>('shapeworld', 'backgrounds.json').backgrounds;
   return { classes, backgrounds };
 }

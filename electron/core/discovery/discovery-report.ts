@@ -66,7 +66,7 @@ export function getDiscovery(db: Db, id: number, jobId: number | null, alphaOver
     const t = byHyp.get(h.id) ?? { generated: 0, onClass: 0, failures: 0 };
     const b = baseByClass.get(h.class_idx) ?? { generated: 0, onClass: 0, failures: 0 };
     const parts = settings.describeWith === 'clip' ? parseDescription(ctx.vocabulary, clusterName.get(h.cluster_id)!) : null;
-    const factors = [...new Set((parts ?? []).map((p) => phraseFactor(ctx.vocabulary, p.category, p.phrase)))];
+    const factors = [...new Set((parts ?? []).flatMap((p) => departure(ctx.vocabulary, h.class_idx, p.category, p.phrase) ?? []))];
     const row: DiscoveryHypothesis = {
       id: h.id,
       clusterId: h.cluster_id,
@@ -117,26 +117,31 @@ export function getDiscovery(db: Db, id: number, jobId: number | null, alphaOver
     hypotheses,
     confirmed: confirmed.length,
     nothingToConfirm: done && classes.every((c) => c.failures === 0),
-    planted: ctx.vocabulary.name === 'shapeworld' && settings.describeWith === 'clip' && done ? plantedModes(ctx.vocabulary, confirmed) : null,
+    planted: ctx.vocabulary.name === 'shapeworld' && settings.describeWith === 'clip' && done ? plantedModes(confirmed) : null,
   };
 }
 
-/** Which ShapeWorld factors the confirmed modes name. A scene counts as 'background' only when it is
- * not one of the class's usual backgrounds; subcategory has no describer phrase. */
-function plantedModes(vocabulary: ReturnType<typeof sessionContext>['vocabulary'], confirmed: DiscoveryHypothesis[]): NonNullable<DiscoveryReport['planted']> {
+/** The ImageNet-X factor a phrase stands for when it describes an image of `classIdx`, or null when,
+ * in ShapeWorld, the phrase is how the class usually looks (its usual backgrounds, its usual colour):
+ * ImageNet-X labels a factor only when the image departs from the class's usual look. */
+function departure(vocabulary: ReturnType<typeof sessionContext>['vocabulary'], classIdx: number, category: number, phrase: string): string | null {
+  const factor = phraseFactor(vocabulary, category, phrase);
+  if (vocabulary.name !== 'shapeworld') return factor;
   const world = shapeworldWorld();
-  const found = new Map<string, Set<string>>();
-  for (const h of confirmed) {
-    for (const p of parseDescription(vocabulary, h.clusterName) ?? []) {
-      const factor = phraseFactor(vocabulary, p.category, p.phrase);
-      if (factor === 'background') {
-        const usual = world.classes[h.classIdx]?.usualBackgrounds ?? [];
-        const bg = world.backgrounds.find((b) => b.phrase === p.phrase);
-        if (!bg || usual.includes(bg.name)) continue;
-      }
-      found.set(factor, (found.get(factor) ?? new Set()).add(h.prompt));
-    }
+  const cls = world.classes[classIdx];
+  if (factor === 'background') {
+    const bg = world.backgrounds.find((b) => b.phrase === phrase);
+    if (!bg || cls?.usualBackgrounds.includes(bg.name)) return null;
   }
+  if (factor === 'color' && cls?.colorName === phrase) return null;
+  return factor;
+}
+
+/** Which ShapeWorld factors the confirmed modes name (a usual background or colour names none). A
+ * confirmed description is confirmed as a whole: each of its phrases' factors is credited. */
+function plantedModes(confirmed: DiscoveryHypothesis[]): NonNullable<DiscoveryReport['planted']> {
+  const found = new Map<string, Set<string>>();
+  for (const h of confirmed) for (const factor of h.factors) found.set(factor, (found.get(factor) ?? new Set()).add(h.prompt));
   return {
     found: IMAGENET_X_FACTORS.filter((f) => found.has(f)).map((factor) => ({ factor, prompts: [...found.get(factor)!] })),
     missed: IMAGENET_X_FACTORS.filter((f) => !found.has(f)),
