@@ -127,6 +127,8 @@ export const paramsSchemas = {
     /** Collective debugging, type 1: other attributions (runs of other models on the same dataset)
      * whose votes are pooled with this one's to choose each class's top backgrounds. */
     pooledWith: z.array(id).max(100).default([]),
+    /** Individual set from the confirmed failure modes of this discovery session (of the attribution's model) instead of the attributed backgrounds. */
+    discoveryId: id.nullable().default(null),
   }),
   'generation.get': z.object({ id }),
   'generation.list': z.object({ attributionId: id.optional() }),
@@ -852,6 +854,8 @@ export interface GenerationSetSummary {
   attributionId: number;
   /** Attributions whose votes were pooled with attributionId's (collective debugging, type 1). */
   pooledWith: number[];
+  /** Set from the confirmed failure modes of this discovery session (prompts from discovery, not attribution). */
+  discoveryId: number | null;
   kind: 'individual' | 'random';
   generator: string;
   generatorSha256: string;

@@ -202,6 +202,8 @@ test('starts a tiny ShapeWorld session, reads its report, changes α, exports; c
     expect(existsSync(join(out, 'labels.csv'))).toBe(true);
     const lines = readFileSync(join(out, 'labels.csv'), 'utf8').trim().split('\n');
     expect(lines.length).toBeGreaterThan(1);
+    // The hand-off to the patch loop needs an attribution of this model; this lab has none, and says so.
+    await expect(page.getByTestId('discovery-patch-none')).toContainText('No finished attribution of a run of');
   } else {
     await expect(exportForm.getByTestId('discovery-export-error')).toContainText(/nothing to export|confirmed no failure mode/);
     expect(existsSync(join(out, 'labels.csv'))).toBe(false);

@@ -1,4 +1,5 @@
-// The discovery loop on the embedded ShapeWorld models, small: 4 classes, a few steps. Checks the
+// The discovery loop on the embedded ShapeWorld models, small: 3 classes, a few steps (chosen so that
+// α 0.5 confirms modes: the export and the patch-loop hand-off take their positive paths). Checks the
 // stages end to end, resume after cancel, the report's statistics against the stored rows, the
 // export (imported back as a dataset), and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +12,12 @@ import { createHandlers } from '../../electron/core/api/handlers.ts';
 import { dispatch } from '../../electron/core/api/dispatch.ts';
 import { shapeworldPackageDir } from '../../native-models/shapeworld/packages.ts';
 import { fisherGreater } from '../../electron/core/discovery/statistics.ts';
+import { generateSplit } from '../../native-models/shapeworld/index.ts';
 import type { DiscoveryReport, Method, ParamsIn, Results } from '../../electron/contract.ts';
 
 const tmp = tempDir();
 const labDir = join(tmp.path, 'lab');
-const SETTINGS = { generator: 'shapeworld', clip: 'shapeworld', classes: [0, 2, 5, 9], n: 10, m: 6, steps: 6, seed: 3 };
+const SETTINGS = { generator: 'shapeworld', clip: 'shapeworld', classes: [0, 1, 4], n: 12, m: 8, steps: 8, seed: 3 };
 
 async function call<M extends Method>(lab: Lab, method: M, params: ParamsIn<M>): Promise<Results[M]> {
   const r = await dispatch(createHandlers(lab), method, params);
@@ -58,11 +60,11 @@ describe('discovery on ShapeWorld', () => {
   it('generates n base images per class and describes every on-class failure', () => {
     expect(report.status).toBe('done');
     expect(report.stage).toBe('done');
-    expect(report.baseImages).toEqual({ planned: 40, generated: 40 });
-    expect(report.classes.map((c) => c.name)).toEqual(['star', 'house', 'car', 'umbrella']);
+    expect(report.baseImages).toEqual({ planned: 36, generated: 36 });
+    expect(report.classes.map((c) => c.name)).toEqual(['star', 'heart', 'fish']);
     for (const c of report.classes) {
-      expect(c.generated).toBe(10);
-      expect(c.images + c.offClass).toBe(10);
+      expect(c.generated).toBe(12);
+      expect(c.images + c.offClass).toBe(12);
       expect(c.failureRate).toBe(c.images ? c.failures / c.images : null);
     }
     const lab = Lab.open(labDir);
@@ -136,10 +138,8 @@ describe('discovery on ShapeWorld', () => {
     try {
       // alpha 0.5 so that this small run has something to export (the verdicts are the report's).
       const loose = await call(lab, 'discovery.get', { id: report.id, alpha: 0.5 });
-      if (!loose.confirmed) {
-        await expect(call(lab, 'discovery.export', { id: report.id, out, alpha: 0.5 })).rejects.toThrow(/bad_input: .*confirmed no failure mode/);
-        return;
-      }
+      expect(loose.confirmed).toBeGreaterThan(0);
+      await expect(call(lab, 'discovery.export', { id: report.id, out, alpha: 1e-9 })).rejects.toThrow(/bad_input: .*confirmed no failure mode/);
       const r = await call(lab, 'discovery.export', { id: report.id, out, alpha: 0.5 });
       const confirmed = loose.hypotheses.filter((h) => h.status === 'confirmed');
       expect(r.hypotheses).toBe(confirmed.length);
@@ -155,6 +155,63 @@ describe('discovery on ShapeWorld', () => {
     const imported = factorlab(['import', '--lab', labDir, '--root', join(out, 'images'), '--csv', join(out, 'labels.csv'), '--labels', join(out, 'labels.txt'), '--json']);
     expect(imported.code, imported.stderr).toBe(0);
   });
+
+  it("turns the confirmed modes into the patch loop's individual set (same model's attribution)", async () => {
+    const lab = Lab.open(labDir);
+    try {
+      const loose = await call(lab, 'discovery.get', { id: report.id, alpha: 0.5 });
+      // The hand-off uses the session's own α; make it the loose one for this small run.
+      await call(lab, 'discovery.start', { modelId, ...SETTINGS, alpha: 0.5 });
+      const dir = join(tmp.path, 'shapeworld-test');
+      await generateSplit({ outDir: dir, split: 'test', count: 120, seed: 5 });
+      const imp = await call(lab, 'datasets.import', { root: dir, name: 'sw-test', split: 'test' });
+      const datasetId = Number((await lab.jobs.wait(imp.jobId)).resultRef!.split(':')[1]);
+      const run = await call(lab, 'runs.start', { modelId, datasetId });
+      expect((await lab.jobs.wait(run.jobId!)).status).toBe('done');
+      const attr = await call(lab, 'attribution.start', { runId: run.runId, clip: 'shapeworld', k: 3, seed: 0 });
+      expect((await lab.jobs.wait(attr.jobId!)).status).toBe('done');
+      const params = { attributionId: attr.id, kind: 'individual' as const, generator: 'shapeworld', perPrompt: 2, steps: 4, seed: 9, discoveryId: report.id };
+      expect(loose.confirmed).toBeGreaterThan(0);
+      const set = await call(lab, 'generation.start', params);
+      expect((await lab.jobs.wait(set.jobId!)).status).toBe('done');
+      const detail = await call(lab, 'generation.get', { id: set.id });
+      const confirmed = loose.hypotheses.filter((h) => h.status === 'confirmed');
+      expect(detail).toMatchObject({ kind: 'individual', discoveryId: report.id, pooledWith: [], total: 2 * confirmed.length, generated: 2 * confirmed.length });
+      expect(detail.prompts.map((p) => p.prompt)).toEqual(confirmed.map((h) => h.prompt));
+      // An ordinary individual set of the same attribution and settings is still its own set.
+      const own = await call(lab, 'generation.start', { ...params, discoveryId: null });
+      expect(own.id).not.toBe(set.id);
+      // Refused: random kind, another model's attribution is checked by model id, k with such a set.
+      await expect(call(lab, 'generation.start', { ...params, kind: 'random' })).rejects.toThrow(/bad_input: .*individual set/);
+    } finally {
+      lab.close();
+    }
+  }, 240_000);
+
+  it('describes with the ShapeWorld captioner when asked, and confirms the captions as prompts', async () => {
+    const lab = Lab.open(labDir);
+    try {
+      const started = await call(lab, 'discovery.start', { modelId, ...SETTINGS, captioner: 'shapeworld', describeWith: 'captioner' });
+      expect(started.id).not.toBe(report.id); // another describer: another session (its own key)
+      expect((await lab.jobs.wait(started.jobId!)).status).toBe('done');
+      const r = await call(lab, 'discovery.get', { id: started.id });
+      const failures = r.classes.reduce((n, c) => n + c.failures, 0);
+      const page = await call(lab, 'discovery.images', { sessionId: started.id, failuresOnly: true, limit: 500 });
+      expect(page.total).toBe(failures);
+      for (const im of page.items) {
+        expect(im.caption).toMatch(/^(a|an|two|three) /); // the captioner writes ShapeWorld's long captions
+        expect(im.description).not.toBeNull(); // and the CLIP describer runs too
+      }
+      for (const c of r.clusters) expect(page.items.some((im) => im.caption === c.name)).toBe(true);
+      for (const h of r.hypotheses) {
+        expect(h.prompt).toContain(h.className);
+        expect(h.factors).toEqual([]); // captions are not read back into vocabulary factors
+      }
+      expect(r.planted).toBeNull();
+    } finally {
+      lab.close();
+    }
+  }, 120_000);
 
   it('refuses bad input before anything is stored', async () => {
     const lab = Lab.open(labDir);

@@ -156,7 +156,7 @@ export function createHandlers(lab: Lab): Handlers {
       const r = await startGeneration(lab.db, p);
       let jobId: number | null = null;
       if (r.needsJob) {
-        const kind = p.kind === 'individual' ? 'attributed backgrounds' : 'class names (random debugging)';
+        const kind = p.discoveryId !== null ? `the failure modes discovery #${p.discoveryId} confirmed, for` : p.kind === 'individual' ? 'attributed backgrounds' : 'class names (random debugging)';
         jobId = generationJob(lab, r.id) ?? lab.jobs.submit('generation', `Generate images from ${kind} of attribution #${p.attributionId}`, { setId: r.id }).id;
       }
       return { id: r.id, jobId, reused: r.reused };

@@ -19,6 +19,7 @@ import { BadInputError, NotFoundError } from '../errors.ts';
 import { getAttribution } from './attribution.ts';
 import { backgroundPrompt, promptClassNames, type VocabularyName } from './vocabulary.ts';
 import { f32ToBlob } from './attribution.ts';
+import { getDiscovery } from '../discovery/discovery-report.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
 
@@ -50,6 +51,14 @@ interface PlannedImage {
   classIdx: number;
   prompt: string;
   background: string | null;
+}
+
+/** What a set's prompts come from, as stored in generation_sets.pooled_from: '' (its attribution's
+ * top backgrounds), a JSON array of attribution ids pooled with it (collective debugging, type 1), or
+ * 'discovery:<session id>' (the confirmed failure modes of a discovery session, as prompts). */
+export function setSource(pooledFrom: string): { pooled: number[]; discoveryId: number | null } {
+  if (pooledFrom.startsWith('discovery:')) return { pooled: [], discoveryId: Number(pooledFrom.slice('discovery:'.length)) };
+  return { pooled: pooledFrom ? (JSON.parse(pooledFrom) as number[]) : [], discoveryId: null };
 }
 
 /** The zero-shot templates of the review filter (CLIP's class opinion of a generated image). */
@@ -132,6 +141,20 @@ export function planImages(db: Db, attributionIds: readonly number[], kind: 'ind
   return out;
 }
 
+/** A set from a discovery session: n images per confirmed hypothesis, its prompt as the discovery
+ * confirmed it ("a photo of a {class} {mode}"), the mode's words in the background column. The
+ * session must be of the attribution's model, so the stored features fit its head. */
+function planDiscoveredModes(db: Db, attributionId: number, discoveryId: number, perPrompt: number): PlannedImage[] {
+  const attributed = db.prepare(`SELECT r.model_id FROM attribution_sessions a JOIN runs r ON r.id = a.run_id WHERE a.id = ?`).get(attributionId) as { model_id: number } | undefined;
+  if (!attributed) throw new NotFoundError(`no attribution with id ${attributionId}`);
+  const report = getDiscovery(db, discoveryId, null);
+  if (report.modelId !== attributed.model_id) throw new BadInputError(`discovery session ${discoveryId} probed ${report.modelName}, not the model of attribution ${attributionId}'s run: its modes would patch another head`);
+  if (report.stage !== 'done') throw new BadInputError(`discovery session ${discoveryId} is not done (stage ${report.stage})`);
+  const confirmed = report.hypotheses.filter((h) => h.status === 'confirmed');
+  if (!confirmed.length) throw new BadInputError(`discovery session ${discoveryId} confirmed no failure mode at α ${report.alpha}: nothing to generate`);
+  return confirmed.flatMap((h, promptIndex) => Array.from({ length: perPrompt }, (_, sample) => ({ promptIndex, sample, classIdx: h.classIdx, prompt: h.prompt, background: h.clusterName })));
+}
+
 /** The attributions pooled with `attributionId` must be of runs on the same dataset with the same classes. */
 function checkPool(db: Db, attributionId: number, others: readonly number[]): number[] {
   const ids = [attributionId, ...others.filter((o) => o !== attributionId)];
@@ -158,8 +181,9 @@ export async function startGeneration(db: Db, p: Params<'generation.start'>): Pr
   const dir = resolveDiffusionDir(p.generator);
   readDiffusionLayout(dir); // refuses a folder that is not an SD ONNX layout, naming the file
   const sha = (await hashDiffusionModel(dir)).sha256;
+  if (p.discoveryId !== null && (p.kind !== 'individual' || p.pooledWith.length)) throw new BadInputError('a set from discovered failure modes is an individual set of one attribution (no pooling)');
   const ids = checkPool(db, p.attributionId, p.pooledWith);
-  const pooled = ids.length > 1 ? JSON.stringify(ids.slice(1).sort((a, b) => a - b)) : '';
+  const pooled = p.discoveryId !== null ? `discovery:${p.discoveryId}` : ids.length > 1 ? JSON.stringify(ids.slice(1).sort((a, b) => a - b)) : '';
   const existing = db
     .prepare(`SELECT * FROM generation_sets WHERE attribution_id = ? AND pooled_from = ? AND kind = ? AND diffusion_sha256 = ? AND per_prompt = ? AND steps = ? AND guidance = ? AND seed = ?`)
     .get(p.attributionId, pooled, p.kind, sha, p.perPrompt, p.steps, p.guidance, p.seed) as SetRow | undefined;
@@ -167,7 +191,7 @@ export async function startGeneration(db: Db, p: Params<'generation.start'>): Pr
     if (existing.diffusion_dir !== dir) db.prepare(`UPDATE generation_sets SET diffusion_dir = ? WHERE id = ?`).run(dir, existing.id);
     return { id: existing.id, reused: true, needsJob: existing.status !== 'done' };
   }
-  const plan = planImages(db, ids, p.kind, p.perPrompt);
+  const plan = p.discoveryId !== null ? planDiscoveredModes(db, p.attributionId, p.discoveryId, p.perPrompt) : planImages(db, ids, p.kind, p.perPrompt);
   const id = db.transaction(() => {
     const row = db
       .prepare(`INSERT INTO generation_sets (attribution_id, pooled_from, kind, diffusion_dir, diffusion_sha256, per_prompt, steps, guidance, seed, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id`)
@@ -277,7 +301,8 @@ function summary(db: Db, s: SetRow, jobId: number | null): GenerationSetSummary 
   return {
     id: s.id,
     attributionId: s.attribution_id,
-    pooledWith: s.pooled_from ? (JSON.parse(s.pooled_from) as number[]) : [],
+    pooledWith: setSource(s.pooled_from).pooled,
+    discoveryId: setSource(s.pooled_from).discoveryId,
     kind: s.kind,
     generator: s.diffusion_dir,
     generatorSha256: s.diffusion_sha256,

@@ -13,7 +13,7 @@ import { mulberry32 } from '../../../native-models/mulberry32.ts';
 import { readRunFeatures, type RunFeatures } from '../runs/run-features.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { blobToF32 } from './attribution.ts';
-import { ensureSetFeatures, topBackgrounds } from './generation-sets.ts';
+import { ensureSetFeatures, setSource, topBackgrounds } from './generation-sets.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
 
@@ -38,6 +38,8 @@ interface SetInfo {
   id: number;
   attributionId: number;
   pooled: number[];
+  /** Set from a discovery session's confirmed modes (no attributed backgrounds, so no k filter). */
+  discoveryId: number | null;
   kind: string;
   status: string;
   /** The model of the set's attribution (whose features generation stored). */
@@ -56,7 +58,8 @@ function setInfo(db: Db, setId: number): SetInfo {
   return {
     id: s.id,
     attributionId: s.attribution_id,
-    pooled: s.pooled_from ? (JSON.parse(s.pooled_from) as number[]) : [],
+    pooled: setSource(s.pooled_from).pooled,
+    discoveryId: setSource(s.pooled_from).discoveryId,
     kind: s.kind,
     status: s.status,
     modelId: s.model_id,
@@ -89,6 +92,7 @@ export function checkDebugSettings(db: Db, p: DebugSettings): { debugRunId: numb
     if (s.kind !== what) throw new BadInputError(`generation set ${setId} is a ${s.kind} set; expected the ${what} set here`);
     if (s.status !== 'done') throw new BadInputError(`generation set ${setId} is ${s.status}: finish generating it first`);
     if (acceptedCount(db, setId) === 0) throw new BadInputError(`generation set ${setId} (${what}) has no accepted images: review it (accept some images) before retraining on it`);
+    if (what === 'individual' && s.discoveryId !== null && p.k !== null) throw new BadInputError(`generation set ${setId} holds discovered failure modes, not attributed backgrounds: k does not apply (leave it empty)`);
   }
   return { debugRunId: debugRun.id };
 }

@@ -17,6 +17,7 @@ import { ClassRates } from './discovery/ClassRates.tsx';
 import { Clusters } from './discovery/Clusters.tsx';
 import { Hypotheses } from './discovery/Hypotheses.tsx';
 import { ExportForm } from './discovery/ExportForm.tsx';
+import { PatchHandoff } from './discovery/PatchHandoff.tsx';
 import { ImageLarge } from './discovery/ImageLarge.tsx';
 import './discovery/discovery.css';
 
@@ -152,6 +153,7 @@ function Report({ report: r, stale, tick, alphaParam, query, onOpen, paused }: R
       <Clusters sessionId={r.id} clusters={r.clusters} done={r.stage === 'done'} onOpen={onOpen} />
       <Hypotheses report={r} tick={tick} paused={paused} onOpen={onOpen} />
       <ExportForm report={r} />
+      <PatchHandoff report={r} />
     </div>
   );
 }
