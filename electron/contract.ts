@@ -1063,8 +1063,9 @@ export interface DiscoveryReport extends DiscoverySummary {
   confirmed: number;
   /** Done, and no base image was misclassified: nothing to describe or confirm. */
   nothingToConfirm: boolean;
-  /** ShapeWorld models: which of the world's factors a confirmed mode names (background: an uncommon one). */
-  planted: { found: { factor: string; prompts: string[] }[]; missed: string[] } | null;
+  /** ShapeWorld models: which of the world's factors a confirmed mode names (background: an uncommon one);
+   * alone: some confirmed mode names this factor only, else it was confirmed only within a combination. */
+  planted: { found: { factor: string; prompts: string[]; alone: boolean }[]; missed: string[] } | null;
 }
 
 export interface DiscoveryImageRow {

@@ -62,7 +62,7 @@ export function discoveryText(r: DiscoveryReport): string {
   }
   lines.push(`confirmed failure modes: ${r.confirmed} of ${r.hypotheses.length} hypotheses`);
   if (r.planted) {
-    lines.push(`ShapeWorld factors named by a confirmed mode: ${r.planted.found.map((f) => f.factor).join(', ') || 'none'}`);
+    lines.push(`ShapeWorld factors named by a confirmed mode: ${r.planted.found.map((f) => `${f.factor}${f.alone ? '' : ' (only in a combination)'}`).join(', ') || 'none'}`);
     lines.push(`not found: ${r.planted.missed.join(', ')}`);
   }
   return lines.join('\n');

@@ -138,12 +138,17 @@ function departure(vocabulary: ReturnType<typeof sessionContext>['vocabulary'], 
 }
 
 /** Which ShapeWorld factors the confirmed modes name (a usual background or colour names none). A
- * confirmed description is confirmed as a whole: each of its phrases' factors is credited. */
+ * description is confirmed as a whole: each of its phrases' factors is credited, and `alone` says
+ * whether a confirmed mode named that factor and no other. */
 function plantedModes(confirmed: DiscoveryHypothesis[]): NonNullable<DiscoveryReport['planted']> {
   const found = new Map<string, Set<string>>();
-  for (const h of confirmed) for (const factor of h.factors) found.set(factor, (found.get(factor) ?? new Set()).add(h.prompt));
+  const alone = new Set<string>();
+  for (const h of confirmed) {
+    for (const factor of h.factors) found.set(factor, (found.get(factor) ?? new Set()).add(h.prompt));
+    if (h.factors.length === 1) alone.add(h.factors[0]!);
+  }
   return {
-    found: IMAGENET_X_FACTORS.filter((f) => found.has(f)).map((factor) => ({ factor, prompts: [...found.get(factor)!] })),
+    found: IMAGENET_X_FACTORS.filter((f) => found.has(f)).map((factor) => ({ factor, prompts: [...found.get(factor)!], alone: alone.has(factor) })),
     missed: IMAGENET_X_FACTORS.filter((f) => !found.has(f)),
   };
 }

@@ -222,7 +222,11 @@ function Planted({ planted }: { planted: NonNullable<DiscoveryReport['planted']>
         <ul className="disc-planted-list">
           {planted.found.map((f) => (
             <li key={f.factor} data-testid="planted-found">
-              <span className="chip chip-active">{f.factor}</span> <span className="dim wrap">{f.prompts.join(' · ')}</span>
+              <span className="chip chip-active">{f.factor}</span>{' '}
+              <span className="dim" title={f.alone ? 'a confirmed mode names this factor and no other' : 'confirmed only together with other factors: which one makes the model fail is not tested'}>
+                {f.alone ? 'alone' : 'in a combination'}
+              </span>{' '}
+              <span className="dim wrap">{f.prompts.join(' · ')}</span>
             </li>
           ))}
         </ul>
