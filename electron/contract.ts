@@ -995,7 +995,7 @@ export interface DiscoverySummary {
   modelId: number;
   modelName: string;
   settings: DiscoverySettings;
-  stage: 'generate' | 'describe' | 'cluster' | 'confirm' | 'done';
+  stage: 'generate' | 'describe' | 'cluster' | 'confirm' | 'refine' | 'done';
   status: 'pending' | 'running' | 'done' | 'incomplete' | 'failed';
   message: string | null;
   createdAt: string;
@@ -1029,6 +1029,8 @@ export interface DiscoveryCluster {
 
 export interface DiscoveryHypothesis {
   id: number;
+  /** Refinement: the confirmed several-phrase mode of which this hypothesis tests one phrase alone. */
+  parentId: number | null;
   clusterId: number;
   clusterName: string;
   classIdx: number;

@@ -1,5 +1,5 @@
 // The discovery loop on the embedded ShapeWorld models, small: 3 classes, a few steps (chosen so that
-// α 0.5 confirms modes: the export and the patch-loop hand-off take their positive paths). Checks the
+// α 0.5 confirms modes: the refinement, the export and the patch-loop hand-off take their positive paths). Checks the
 // stages end to end, resume after cancel, the report's statistics against the stored rows, the
 // export (imported back as a dataset), and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import type { DiscoveryReport, Method, ParamsIn, Results } from '../../electron/
 
 const tmp = tempDir();
 const labDir = join(tmp.path, 'lab');
-const SETTINGS = { generator: 'shapeworld', clip: 'shapeworld', classes: [0, 1, 4], n: 12, m: 8, steps: 8, seed: 3 };
+const SETTINGS = { generator: 'shapeworld', clip: 'shapeworld', classes: [0, 1, 4], n: 12, m: 8, steps: 8, seed: 3, alpha: 0.5 };
 
 async function call<M extends Method>(lab: Lab, method: M, params: ParamsIn<M>): Promise<Results[M]> {
   const r = await dispatch(createHandlers(lab), method, params);
@@ -100,6 +100,18 @@ describe('discovery on ShapeWorld', () => {
       }
     }
     expect(report.confirmed).toBe(report.hypotheses.filter((h) => h.status === 'confirmed').length);
+    // Refinement: each phrase of a mode of several phrases confirmed at the session's α, tested alone.
+    const children = report.hypotheses.filter((h) => h.parentId !== null);
+    const multi = report.hypotheses.filter((h) => h.parentId === null && h.status === 'confirmed' && h.clusterName.includes(', '));
+    expect(multi.length).toBeGreaterThan(0);
+    expect(new Set(children.map((c) => c.parentId))).toEqual(new Set(multi.map((h) => h.id)));
+    for (const child of children) {
+      const parent = report.hypotheses.find((h) => h.id === child.parentId)!;
+      expect(parent.status).toBe('confirmed');
+      expect(parent.clusterName.split(', ').length).toBeGreaterThan(1);
+      expect(child.classIdx).toBe(parent.classIdx);
+      expect(child.factors.length).toBeLessThanOrEqual(1);
+    }
     expect(report.planted).not.toBeNull();
   });
 

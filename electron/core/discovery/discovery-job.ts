@@ -4,6 +4,8 @@
 //  cluster   the failures' words in CLIP text space; per cluster and class with enough members a
 //            hypothesis "a photo of a {class} {cluster description}", with its m planned images
 //  confirm   the hypotheses' images, classified and ranked like the base images
+//  refine    (CLIP describer) each confirmed mode of several phrases: one hypothesis per phrase alone,
+//            m images each, so the report can say which phrase carries the failure
 // Clusters, hypotheses and their planned rows are written in one transaction, so a job killed while
 // clustering starts that stage again.
 import type { Db } from '../store/database.ts';
@@ -19,6 +21,7 @@ import { composePrompt, parseDescription } from './attribute-vocabulary.ts';
 import { clusterEmbeddings } from './clustering.ts';
 import { captionPrompt } from './caption-prompt.ts';
 import { onClassSql } from './on-class.ts';
+import { getDiscovery } from './discovery-report.ts';
 import { getSessionRow, sessionContext, sessionSettings, type SessionRow, type StoredSettings } from './discovery-sessions.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
@@ -209,6 +212,38 @@ async function clusterFailures(db: Db, s: SessionRow, settings: StoredSettings, 
   }).immediate();
 }
 
+/** One hypothesis per phrase of every confirmed mode of several phrases (at the session's α), unless
+ * that one-phrase prompt is already a hypothesis of the class; m images each. Written in one
+ * transaction; a session that has children already is not planned again. */
+function planRefinement(db: Db, s: SessionRow, settings: StoredSettings): number {
+  if ((db.prepare(`SELECT COUNT(*) AS n FROM discovery_hypotheses WHERE session_id = ? AND parent_id IS NOT NULL`).get(s.id) as { n: number }).n) return 0;
+  const ctx = sessionContext(db, s);
+  const report = getDiscovery(db, s.id, null);
+  const existing = new Set(report.hypotheses.map((h) => `${h.classIdx}\u0000${h.prompt}`));
+  const planned = (db.prepare(`SELECT COUNT(*) AS n FROM discovery_images WHERE session_id = ?`).get(s.id) as { n: number }).n;
+  return db.transaction(() => {
+    const insHyp = db.prepare(`INSERT INTO discovery_hypotheses (session_id, cluster_id, class_idx, prompt, parent_id) VALUES (?, ?, ?, ?, ?) RETURNING id`);
+    const insImg = db.prepare(`INSERT INTO discovery_images (session_id, hypothesis_id, class_idx, sample, prompt, seed) VALUES (?, ?, ?, ?, ?, ?)`);
+    let made = 0;
+    for (const h of report.hypotheses) {
+      if (h.status !== 'confirmed') continue;
+      const parts = parseDescription(ctx.vocabulary, h.clusterName) ?? [];
+      if (parts.length < 2) continue;
+      for (const part of parts) {
+        const prompt = composePrompt(ctx.vocabulary, ctx.nouns[h.classIdx]!, [part]);
+        const key = `${h.classIdx}\u0000${prompt}`;
+        if (existing.has(key)) continue;
+        existing.add(key);
+        const child = insHyp.get(s.id, h.clusterId, h.classIdx, prompt, h.id) as { id: number };
+        const first = settings.seed + planned + made * settings.m;
+        for (let j = 0; j < settings.m; j++) insImg.run(s.id, child.id, h.classIdx, j, prompt, first + j);
+        made++;
+      }
+    }
+    return made;
+  }).immediate();
+}
+
 export async function runDiscovery(db: Db, blobs: BlobStore, params: DiscoveryJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
   const s0 = getSessionRow(db, params.sessionId);
   const settings = sessionSettings(s0);
@@ -256,6 +291,14 @@ export async function runDiscovery(db: Db, blobs: BlobStore, params: DiscoveryJo
     if (s.stage === 'confirm') {
       progress(done, planned(), 'generating confirmation images');
       await generateMissing(db, blobs, s, settings, false, models, step('confirmation images'), signal);
+      if (signal.aborted) return finish(db, s0.id);
+      if (settings.describeWith === 'clip') planRefinement(db, s, settings);
+      setStage(db, s.id, 'refine');
+    }
+    s = getSessionRow(db, s0.id);
+    if (s.stage === 'refine') {
+      progress(done, planned(), 'testing the phrases of confirmed modes one by one');
+      await generateMissing(db, blobs, s, settings, false, models, step('refinement images'), signal);
       if (signal.aborted) return finish(db, s0.id);
       setStage(db, s.id, 'done');
     }

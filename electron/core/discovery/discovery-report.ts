@@ -8,7 +8,7 @@ import type { Db } from '../store/database.ts';
 import type { DiscoveryCluster, DiscoveryComparison, DiscoveryHypothesis, DiscoveryImageRow, DiscoveryReport, Page, Params } from '../../contract.ts';
 import { BadInputError } from '../errors.ts';
 import { benjaminiHochberg, fisherGreater, hasPower, minAchievableP, wilson } from './statistics.ts';
-import { parseDescription, phraseFactor } from './attribute-vocabulary.ts';
+import { composePrompt, parseDescription, phraseFactor } from './attribute-vocabulary.ts';
 import { discoverySummary, getSessionRow, sessionContext, sessionSettings } from './discovery-sessions.ts';
 import { onClassSql } from './on-class.ts';
 import { shapeworldWorld } from '../debugging/vocabulary.ts';
@@ -59,16 +59,19 @@ export function getDiscovery(db: Db, id: number, jobId: number | null, alphaOver
     };
   });
   const clusterName = new Map(clusterRows.map((c) => [c.id, c.name]));
-  const hypRows = db.prepare(`SELECT id, cluster_id, class_idx, prompt FROM discovery_hypotheses WHERE session_id = ? ORDER BY id`).all(id) as { id: number; cluster_id: number; class_idx: number; prompt: string }[];
+  const hypRows = db.prepare(`SELECT id, cluster_id, class_idx, prompt, parent_id FROM discovery_hypotheses WHERE session_id = ? ORDER BY id`).all(id) as { id: number; cluster_id: number; class_idx: number; prompt: string; parent_id: number | null }[];
   const byHyp = tallies(db, id, settings.filterRank, 'hypothesis_id', false);
   const m = settings.m;
   const hypotheses: DiscoveryHypothesis[] = hypRows.map((h) => {
     const t = byHyp.get(h.id) ?? { generated: 0, onClass: 0, failures: 0 };
     const b = baseByClass.get(h.class_idx) ?? { generated: 0, onClass: 0, failures: 0 };
-    const parts = settings.describeWith === 'clip' ? parseDescription(ctx.vocabulary, clusterName.get(h.cluster_id)!) : null;
+    // A refinement tests the one phrase its prompt adds to the class; a primary, its cluster's words.
+    const words = h.parent_id === null ? clusterName.get(h.cluster_id)! : phraseOf(ctx.vocabulary, clusterName.get(h.cluster_id)!, h.prompt, ctx.nouns[h.class_idx]!);
+    const parts = settings.describeWith === 'clip' ? parseDescription(ctx.vocabulary, words) : null;
     const factors = [...new Set((parts ?? []).flatMap((p) => departure(ctx.vocabulary, h.class_idx, p.category, p.phrase) ?? []))];
     const row: DiscoveryHypothesis = {
       id: h.id,
+      parentId: h.parent_id,
       clusterId: h.cluster_id,
       clusterName: clusterName.get(h.cluster_id)!,
       classIdx: h.class_idx,
@@ -101,12 +104,16 @@ export function getDiscovery(db: Db, id: number, jobId: number | null, alphaOver
     }
     return row;
   });
-  const tested = hypotheses.filter((h) => h.pValue !== null);
-  const q = benjaminiHochberg(tested.map((h) => h.pValue!));
-  tested.forEach((h, i) => {
-    h.qValue = q[i]!;
-    h.status = q[i]! <= alpha && h.failureRate! > h.baseRate! ? 'confirmed' : 'not-confirmed';
-  });
+  // Two families, each corrected on its own: the clusters' hypotheses, then the refinements (planned
+  // only after the first family was decided, so they cannot change its verdicts).
+  for (const family of [hypotheses.filter((h) => h.parentId === null), hypotheses.filter((h) => h.parentId !== null)]) {
+    const tested = family.filter((h) => h.pValue !== null);
+    const q = benjaminiHochberg(tested.map((h) => h.pValue!));
+    tested.forEach((h, i) => {
+      h.qValue = q[i]!;
+      h.status = q[i]! <= alpha && h.failureRate! > h.baseRate! ? 'confirmed' : 'not-confirmed';
+    });
+  }
   const confirmed = hypotheses.filter((h) => h.status === 'confirmed');
   const done = s.stage === 'done';
   return {
@@ -119,6 +126,13 @@ export function getDiscovery(db: Db, id: number, jobId: number | null, alphaOver
     nothingToConfirm: done && classes.every((c) => c.failures === 0),
     planted: ctx.vocabulary.name === 'shapeworld' && settings.describeWith === 'clip' && done ? plantedModes(confirmed) : null,
   };
+}
+
+/** The phrase of a cluster's description that a refinement prompt keeps (the one whose one-phrase
+ * prompt for the class is `prompt`); '' when none matches. */
+function phraseOf(vocabulary: ReturnType<typeof sessionContext>['vocabulary'], description: string, prompt: string, noun: string): string {
+  const part = (parseDescription(vocabulary, description) ?? []).find((p) => composePrompt(vocabulary, noun, [p]) === prompt);
+  return part?.phrase ?? '';
 }
 
 /** The ImageNet-X factor a phrase stands for when it describes an image of `classIdx`, or null when,

@@ -348,14 +348,15 @@ export const migrations: readonly string[] = [
   // (settings_key: content hashes and settings). discovery_images holds the base images (hypothesis_id
   // 0: "a photo of a {class}") and the confirmation images of each hypothesis; a failure's words
   // (description: CLIP describer, caption: captioner package) are stored once computed, so a killed
-  // job resumes. Clusters and hypotheses are written in one transaction with their planned images.
+  // job resumes. Clusters and hypotheses are written in one transaction with their planned images;
+  // parent_id: a one-phrase hypothesis testing one phrase of a confirmed several-phrase mode (refine).
   `
   CREATE TABLE discovery_sessions (
     id INTEGER PRIMARY KEY,
     model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
     settings_key TEXT NOT NULL UNIQUE,
     settings TEXT NOT NULL,
-    stage TEXT NOT NULL CHECK (stage IN ('generate', 'describe', 'cluster', 'confirm', 'done')),
+    stage TEXT NOT NULL CHECK (stage IN ('generate', 'describe', 'cluster', 'confirm', 'refine', 'done')),
     status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'incomplete', 'failed')),
     message TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
@@ -375,7 +376,8 @@ export const migrations: readonly string[] = [
     cluster_id INTEGER NOT NULL REFERENCES discovery_clusters(id) ON DELETE CASCADE,
     class_idx INTEGER NOT NULL,
     prompt TEXT NOT NULL,
-    UNIQUE (cluster_id, class_idx)
+    parent_id INTEGER REFERENCES discovery_hypotheses(id) ON DELETE CASCADE,
+    UNIQUE (cluster_id, class_idx, prompt)
   );
   CREATE TABLE discovery_images (
     id INTEGER PRIMARY KEY,

@@ -7,6 +7,7 @@ import { compareRows, nextSort, parseAlpha, pvalue, rateGeometry, ratePct, sortH
 function hyp(id: number, over: Partial<DiscoveryHypothesis>): DiscoveryHypothesis {
   return {
     id,
+    parentId: null,
     clusterId: 1,
     clusterName: 'c',
     classIdx: 0,

@@ -209,6 +209,11 @@ function HypothesisRows({ h, open, selected, report, tick, rowRef, onSelect, onT
         </td>
         <td>{h.className}</td>
         <td className="wrap" data-testid="hypothesis-prompt">
+          {h.parentId !== null ? (
+            <span className="tag" title={`refinement: one phrase of the confirmed mode #${h.parentId} tested alone (corrected as its own family)`} data-testid="hypothesis-refinement">
+              phrase of #{h.parentId}
+            </span>
+          ) : null}{' '}
           {h.prompt}
           {h.factors.length ? (
             <span className="disc-factors">

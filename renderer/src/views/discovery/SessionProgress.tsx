@@ -5,7 +5,7 @@ import { useLab } from '../../lib/lab.tsx';
 import { StatusBadge } from '../../components/common.tsx';
 import { JobProgress, useCancelJob } from '../../components/StatusBar.tsx';
 
-export const STAGES: DiscoverySummary['stage'][] = ['generate', 'describe', 'cluster', 'confirm', 'done'];
+export const STAGES: DiscoverySummary['stage'][] = ['generate', 'describe', 'cluster', 'confirm', 'refine', 'done'];
 
 export function activeJob(jobs: JobInfo[], s: DiscoverySummary): JobInfo | undefined {
   const j = s.jobId !== null ? jobs.find((x) => x.id === s.jobId) : undefined;
