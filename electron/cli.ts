@@ -856,7 +856,10 @@ const commands: Record<string, Command> = {
       }
       const { lab, handlers } = openLab(v);
       try {
-        const r = await call(handlers, 'debug.export', { id, out: resolve(String(v.out)), which: v.head });
+        const { jobId } = await call(handlers, 'debug.export', { id, out: resolve(String(v.out)), which: v.head });
+        const job = await follow(lab, jobId, Boolean(v.json));
+        if (job.status !== 'done') throw new CliError(`export ${job.status}: ${job.error ?? job.message ?? ''}`, job.status === 'cancelled' ? 130 : 1);
+        const r = await call(handlers, 'debug.exported', { jobId });
         print(Boolean(v.json), r, () =>
           [
             `patched model: ${r.onnx} (sha256 ${r.onnxSha256})`,

@@ -43,6 +43,7 @@ export const methodNames = [
   'debug.get',
   'debug.list',
   'debug.export',
+  'debug.exported',
   'discovery.start',
   'discovery.get',
   'discovery.list',

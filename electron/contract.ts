@@ -164,8 +164,11 @@ export const paramsSchemas = {
   }),
   'debug.get': z.object({ id }),
   'debug.list': z.object({ runId: id.optional() }),
-  /** Writes the patched classifier package, the head (safetensors, JSON) and an HTML report. */
+  /** Writes the patched classifier package, the head (safetensors, JSON) and an HTML report: a job
+   * (kind 'export'; progress per checked batch of test images; a cancel removes what it wrote). */
   'debug.export': z.object({ id, out: z.string().min(1), which: z.enum(['individual', 'random']).default('individual') }),
+  /** What a done export job wrote. */
+  'debug.exported': z.object({ jobId: id }),
   // Open-ended bug discovery (Wiles et al.): generate from class names, describe the failures, cluster,
   // confirm each cluster's description by generating again and testing its failure rate.
   'discovery.start': z.object({
@@ -473,7 +476,8 @@ export interface Results {
   'debug.start': { id: number | null; jobId: number | null; reused: boolean };
   'debug.get': DebugResult;
   'debug.list': DebugSummary[];
-  'debug.export': DebugExport;
+  'debug.export': { jobId: number };
+  'debug.exported': DebugExport;
   'discovery.start': { id: number; jobId: number | null; reused: boolean };
   'discovery.get': DiscoveryReport;
   'discovery.list': DiscoverySummary[];

@@ -12,6 +12,7 @@ import { runAttribution, type AttributionJobParams } from './debugging/attributi
 import { runGeneration, type GenerationJobParams } from './debugging/generation-sets.ts';
 import { runDebug, type DebugJobParams } from './debugging/patch-head.ts';
 import { runDiscovery, type DiscoveryJobParams } from './discovery/discovery-job.ts';
+import { exportDebugResult, saveDebugExport, type ExportJobParams } from './export/export-debug-result.ts';
 
 export type ProviderSetting = ProviderInfo['requested'];
 
@@ -80,6 +81,12 @@ export class Lab {
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'debug' });
       return `debug:${r.id}`;
+    });
+    // A cancel or a failure removes what the export wrote (and the folders it made).
+    this.jobs.register<ExportJobParams>('export', async (ctx) => {
+      const e = await exportDebugResult(this.db, this.blobs, ctx.params, () => {}, { progress: ctx.progress, signal: ctx.signal });
+      saveDebugExport(this.db, ctx.jobId, ctx.params.id, e);
+      return `debug-export:${ctx.jobId}`;
     });
     this.jobs.register<DiscoveryJobParams>('discovery', async (ctx) => {
       const r = await runDiscovery(this.db, this.blobs, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);

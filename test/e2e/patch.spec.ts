@@ -1,6 +1,7 @@
 // The Patch view against a real `factorlab serve` of its own, on a small ShapeWorld demo lab made
 // with the real CLI (the whole loop: attribution, the individual and the random set, CLIP-reviewed,
-// one retraining): the two sets with their counts; in the individual set's grid two images
+// one retraining, its sweeps): the two sets with their counts; the sweep charts, a point opening its result;
+// the export form following its job; in the individual set's grid two images
 // rejected with R (UI and API), restored with Ctrl+Z; the result's Table 2 shows the CLI's numbers.
 // Then the Overlap view: the exported patched package run on the demo's second test split beside
 // the original classifier, the failure-IoU heatmap of the two runs and a cell's shared failures.
@@ -23,7 +24,12 @@ interface Demo {
   individual: Acc;
   random: Acc;
   generated: { individual: number; random: number };
-  debug: { result: { id: number; gain: { individual: Acc; random: Acc } }; export: { dir: string }; datasets: { train: number; test: number } };
+  debug: {
+    result: { id: number; gain: { individual: Acc; random: Acc } };
+    export: { dir: string };
+    datasets: { train: number; test: number };
+    sweep: { lambda: { lambda: number; resultId: number }[]; k: { k: number; resultId: number }[] };
+  };
 }
 interface FailureIou {
   runs: { id: number; modelName: string }[];
@@ -130,6 +136,38 @@ test('lists the sets, rejects two images with R and undoes it, shows the Table 2
   await expect(table.locator('[data-row="individual"] [data-testid="table2-images"]')).toHaveText(String(demo.generated.individual));
   await expect(table.locator('[data-row="random"] [data-testid="table2-images"]')).toHaveText(String(demo.generated.random));
   await expect(page.getByTestId('debug-chart').locator('canvas')).toHaveCount(1);
+
+  // The demo's sweeps (Figure 5), every CLI point stored: a chart per sweep, a point per result;
+  // clicking the k sweep's first point opens that result, whose sweeps are the same.
+  const sweepPoints = async (param: 'lambda' | 'k') => {
+    const chart = page.getByTestId(`sweep-${param}-chart`);
+    await expect(chart).toHaveAttribute('data-points', /resultId/);
+    return JSON.parse((await chart.getAttribute('data-points'))!) as { x: number; resultId: number; left: number; top: number }[];
+  };
+  await expect(page.getByTestId('sweep-card')).toHaveAttribute('data-result', String(demo.debug.result.id));
+  expect((await sweepPoints('lambda')).map((p) => [p.x, p.resultId])).toEqual(demo.debug.sweep.lambda.map((r) => [r.lambda, r.resultId]));
+  const kPoints = await sweepPoints('k');
+  expect(kPoints.map((p) => [p.x, p.resultId])).toEqual(demo.debug.sweep.k.map((r) => [r.k, r.resultId]));
+  await expect(page.getByTestId('sweep-complete')).toBeVisible();
+  await page.getByTestId('sweep-card').screenshot({ path: join(process.cwd(), 'test-results', 'screenshots', 'patch-sweeps.png') });
+  const csv = page.waitForEvent('download');
+  await page.getByTestId('sweep-k-csv').click();
+  expect((await csv).suggestedFilename()).toBe(`factorlab-debug-${demo.debug.result.id}-sweep-k.csv`);
+  await page.getByTestId('sweep-k-chart').locator('.u-over').click({ position: { x: kPoints[0]!.left, y: kPoints[0]!.top } });
+  await expect(page.getByTestId('debug-result')).toHaveAttribute('data-result', String(kPoints[0]!.resultId));
+  await expect(page.getByTestId('sweep-card')).toHaveAttribute('data-result', String(kPoints[0]!.resultId));
+  expect((await sweepPoints('k')).map((p) => p.resultId)).toEqual(kPoints.map((p) => p.resultId));
+
+  // The export form follows the export job (kind 'export') to the check of the patched package.
+  await page.locator(`[data-testid="debug-result-row"][data-result="${demo.debug.result.id}"]`).click();
+  await expect(page.getByTestId('debug-result')).toHaveAttribute('data-result', String(demo.debug.result.id));
+  const exportDir = join(tmp!.path, 'ui-export', 'patched');
+  await page.getByTestId('export-out').fill(exportDir);
+  await page.getByTestId('export-submit').click();
+  await expect(page.getByTestId('export-check')).toHaveClass(/good/, { timeout: 90_000 });
+  await expect(page.getByTestId('export-done')).toContainText(join(exportDir, 'model.onnx'));
+  const exportJob = (await api<{ kind: string; status: string; resultRef: string | null; id: number }[]>('jobs.list', { limit: 5 })).find((j) => j.kind === 'export');
+  expect(exportJob).toMatchObject({ status: 'done', resultRef: `debug-export:${exportJob?.id}` });
 
   // The individual set's grid: verdicts by a named reviewer.
   const setId = demo.generation.individual.setId;

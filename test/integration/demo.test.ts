@@ -122,6 +122,32 @@ describe('factorlab demo (ShapeWorld)', () => {
     expect(JSON.parse(e.stdout).check.evaluated).toBe(d.random.test);
   });
 
+  it('export job: progress per checked batch; cancelled while checking, it leaves no folder behind', async () => {
+    const l = Lab.open(lab);
+    try {
+      const h = createHandlers(l);
+      const target = join(tmp.path, 'cancelled-export', 'patched');
+      const r = await dispatch(h, 'debug.export', { id: out.debug.result.id, out: target });
+      expect(r.ok).toBe(true);
+      const jobId = (r as { result: { jobId: number } }).result.jobId;
+      const seen: { done: number; total: number; message: string | null }[] = [];
+      l.jobs.on('job', (j) => {
+        if (j.id !== jobId || j.status !== 'running') return;
+        seen.push({ done: j.done, total: j.total, message: j.message });
+        // the package is written, its check under way: cancel
+        if (j.message?.startsWith('checking') && j.done >= 1) l.jobs.cancel(jobId);
+      });
+      const job = await l.jobs.wait(jobId);
+      expect(job.status).toBe('cancelled');
+      expect(seen.some((s) => s.message?.startsWith('checking') && s.total === Math.ceil(out.debug.result.counts.test / 64))).toBe(true);
+      expect(existsSync(join(tmp.path, 'cancelled-export'))).toBe(false);
+      const e = await dispatch(h, 'debug.exported', { jobId });
+      expect(e).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    } finally {
+      l.close();
+    }
+  });
+
   it('the patched package is a model like any other: its run on the test split matches the export check; failure IoU with the original', async () => {
     const l = Lab.open(lab);
     try {

@@ -26,7 +26,7 @@ import { agreementReport, disagreements, factorChart } from '../labelling/review
 import { generatedImages, getGenerationSet, listGenerationSets, startGeneration } from '../debugging/generation-sets.ts';
 import { autoReview, reviewImages, undoReview } from '../debugging/review-generated.ts';
 import { checkDebugSettings, findDebugResult, getDebugResult, listDebugResults } from '../debugging/patch-head.ts';
-import { exportDebugResult } from '../export/export-debug-result.ts';
+import { checkExport, getDebugExport } from '../export/export-debug-result.ts';
 import { failureIou, sharedFailures } from '../analysis/failure-iou.ts';
 import { deletePredictionSet, importPredictionSet, listPredictionSets } from '../imagenetx/prediction-sets.ts';
 import { calibrationReport, cooccurrenceReport, factorDistributionReport, failingImages } from '../analysis/subject-analytics.ts';
@@ -177,7 +177,12 @@ export function createHandlers(lab: Lab): Handlers {
     },
     'debug.get': (p) => getDebugResult(lab.db, p.id),
     'debug.list': (p) => listDebugResults(lab.db, p),
-    'debug.export': (p) => exportDebugResult(lab.db, lab.blobs, p),
+    'debug.export': (p) => {
+      checkExport(lab.db, p);
+      const active = lab.jobs.findActive<typeof p>('export', (q) => q.id === p.id && q.which === p.which && resolve(q.out) === resolve(p.out));
+      return { jobId: active ? active.id : lab.jobs.submit('export', `Export debug result #${p.id} (${p.which} head) to ${resolve(p.out)}`, { ...p, out: resolve(p.out) }).id };
+    },
+    'debug.exported': (p) => getDebugExport(lab.db, p.jobId),
     'discovery.start': async (p) => {
       const r = await startDiscovery(lab.db, p);
       let jobId: number | null = null;

@@ -2,7 +2,7 @@
 // run's failures -> generation of the individual set (and the random baseline) -> review (the CLIP
 // pre-filter, unless the images were reviewed by people) -> head retraining and evaluation.
 // Every step is a stored, resumable job; the same call again reuses what is stored.
-import type { AttributionDetail, DebugResult, GenerationSetDetail, JobInfo, Method, ParamsIn, Results } from '../../contract.ts';
+import type { AttributionDetail, DebugExport, DebugResult, GenerationSetDetail, JobInfo, Method, ParamsIn, Results } from '../../contract.ts';
 import type { Lab } from '../lab.ts';
 import { createHandlers } from '../api/handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
@@ -131,6 +131,16 @@ export async function runSweeps(lab: Lab, base: DebugResult, lambdas: number[], 
   const k: SweepRow[] = [];
   for (const kk of ks) k.push(await point(base.settings.lambda, kk));
   return { lambda, k };
+}
+
+/** debug.export (a job: the patched package, checked on the test images) followed to its end. */
+export async function exportResult(lab: Lab, p: ParamsIn<'debug.export'>, onJob?: (jobId: number) => Promise<void>): Promise<DebugExport> {
+  const call = apiCaller(lab);
+  const { jobId } = await call('debug.export', p);
+  await onJob?.(jobId);
+  const job = await lab.jobs.wait(jobId);
+  if (job.status !== 'done') throw new Error(`export of debug result ${p.id} ${job.status}: ${job.error ?? job.message ?? ''}`);
+  return call('debug.exported', { jobId });
 }
 
 /** The paper's Table 2 for one result, as text. */

@@ -6,7 +6,7 @@ import { createHandlers } from '../api/handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
 import { generateSplit } from '../../../native-models/shapeworld/index.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
-import { runDebugLoop, runSweeps, type DebugLoopResult, type SweepRow } from '../debugging/debug-loop.ts';
+import { exportResult, runDebugLoop, runSweeps, type DebugLoopResult, type SweepRow } from '../debugging/debug-loop.ts';
 import type { DebugExport, DebugResult } from '../../contract.ts';
 
 export interface DemoOptions {
@@ -208,7 +208,7 @@ export async function runShapeWorldDemo(lab: Lab, opts: DemoOptions): Promise<De
     opts.log(`sweeps (Figure 5): λ ${DEMO_LAMBDAS.join(', ')}; k ${DEMO_KS.join(', ')}`);
     sweep = await runSweeps(lab, loop.result, DEMO_LAMBDAS, DEMO_KS, opts.onJob);
     const out = join(lab.dir, 'shapeworld', `patched-result${loop.result.id}`);
-    exported = (await call('debug.export', { id: loop.result.id, out, which: 'individual' })) as DebugExport;
+    exported = await exportResult(lab, { id: loop.result.id, out, which: 'individual' }, opts.onJob);
   }
   const loopSeconds = (performance.now() - tLoop) / 1000;
   const stats = (set: DebugLoopResult['sets']['individual']): GenerationStats => ({ setId: set.id, images: set.generated, accepted: set.accepted, classifierAccuracy: set.classifierAccuracy });

@@ -1,10 +1,16 @@
 // The output folder of an export, made before any work: one level at a time, so every failure is
-// a plain error naming the folder (Node's recursive mkdir loops forever under /proc).
-import { mkdirSync, statSync } from 'node:fs';
+// a plain error naming the folder (Node's recursive mkdir loops forever under /proc). An export that
+// fails or is cancelled removes the folders it created (removeCreatedDirs), when left empty.
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BadInputError } from '../errors.ts';
 
 export function makeOutputDir(path: string): string {
+  return makeOutputDirTracked(path).dir;
+}
+
+/** makeOutputDir, also naming the folders it created (outermost first), for removeCreatedDirs. */
+export function makeOutputDirTracked(path: string): { dir: string; created: string[] } {
   const target = resolve(path);
   const missing: string[] = [];
   let cur = target;
@@ -21,12 +27,28 @@ export function makeOutputDir(path: string): string {
       cur = parent;
     }
   }
+  const created: string[] = [];
   for (const dir of missing) {
     try {
       mkdirSync(dir);
+      created.push(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new BadInputError(`cannot create the folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        removeCreatedDirs(created);
+        throw new BadInputError(`cannot create the folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
     }
   }
-  return target;
+  return { dir: target, created };
+}
+
+/** Removes the folders makeOutputDirTracked created, innermost first, each only while empty. */
+export function removeCreatedDirs(created: string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return; // not empty: keep it and the folders above it
+    }
+  }
 }

@@ -419,4 +419,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (set_id, file_name)
   ) WITHOUT ROWID;
   `,
+  // 9: what each done export job of a debug result wrote (the DebugExport as JSON), by job.
+  `
+  CREATE TABLE debug_exports (
+    job_id INTEGER PRIMARY KEY,
+    result_id INTEGER NOT NULL REFERENCES debug_results(id) ON DELETE CASCADE,
+    export TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  `,
 ];

@@ -1,17 +1,20 @@
 // One retraining result: the paper's Table 2 (accuracy before, after individual debugging and after
 // random debugging, on the test set, the seed failures and the heldout failures; gains in points),
 // its grouped bar chart, the settings, and the export of a patched head.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import type uPlot from 'uplot';
 import type { DebugExport, DebugResult } from '../../../../electron/contract.ts';
 import { useLab } from '../../lib/lab.tsx';
 import { num } from '../../lib/format.ts';
 import { accuracyText, gainText, SPLITS, table2Rows, table2Svg } from '../../lib/patch-format.ts';
 import { download } from '../../lib/download.ts';
 import { ErrorBox, Field } from '../../components/common.tsx';
-import { AccuracyChart, exportChartPng } from './AccuracyChart.tsx';
+import { JobProgress, useCancelJob } from '../../components/StatusBar.tsx';
+import { AccuracyChart, chartPng } from './AccuracyChart.tsx';
 
 export function ResultDetail({ result: r }: { result: DebugResult }) {
-  const rows = table2Rows(r);
+  const rows = useMemo(() => table2Rows(r), [r]);
+  const plot = useRef<uPlot | null>(null);
   const title = `${r.model.name}, debug result #${r.id}: accuracy before and after retraining the head (λ ${r.settings.lambda})`;
   const ratio = r.gain.random && r.gain.random.heldout !== 0 ? r.gain.individual.heldout / r.gain.random.heldout : null;
   return (
@@ -19,7 +22,7 @@ export function ResultDetail({ result: r }: { result: DebugResult }) {
       <div className="card-title">
         Result #{r.id}: {r.model.name}
         <span className="card-tools">
-          <button type="button" className="btn small" onClick={() => exportChartPng(`factorlab-debug-${r.id}.png`, title, rows)} data-testid="chart-png">
+          <button type="button" className="btn small" onClick={() => chartPng(plot.current, `factorlab-debug-${r.id}.png`, title, rows)} data-testid="chart-png">
             PNG
           </button>
           <button type="button" className="btn small" onClick={() => download(`factorlab-debug-${r.id}.svg`, new Blob([table2Svg(rows, title)], { type: 'image/svg+xml' }))} data-testid="chart-svg">
@@ -74,7 +77,7 @@ export function ResultDetail({ result: r }: { result: DebugResult }) {
             {r.settings.randomSetId !== null ? `, random #${r.settings.randomSetId}` : ''}; {r.seconds.toFixed(1)} s.
           </p>
         </div>
-        <AccuracyChart rows={rows} />
+        <AccuracyChart rows={rows} plotRef={plot} />
       </div>
       <ExportForm result={r} />
     </section>
@@ -82,20 +85,40 @@ export function ResultDetail({ result: r }: { result: DebugResult }) {
 }
 
 function ExportForm({ result }: { result: DebugResult }) {
-  const { client } = useLab();
+  const { client, jobs, bump } = useLab();
+  const cancel = useCancelJob();
   const [out, setOut] = useState('');
   const [which, setWhich] = useState<'individual' | 'random'>('individual');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<DebugExport | null>(null);
+  // The export is a job (kind 'export'): followed here, its result fetched once it is done.
+  const [jobId, setJobId] = useState<number | null>(null);
+  const job = jobId !== null ? jobs.find((j) => j.id === jobId) : undefined;
+  const running = job?.status === 'queued' || job?.status === 'running';
+
+  useEffect(() => {
+    if (jobId === null || job?.status !== 'done') return;
+    let live = true;
+    client.call('debug.exported', { jobId }).then(
+      (r) => live && setDone(r),
+      (err: unknown) => live && setError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, jobId, job?.status]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     setDone(null);
+    setJobId(null);
     try {
-      setDone(await client.call('debug.export', { id: result.id, out: out.trim(), which }));
+      const r = await client.call('debug.export', { id: result.id, out: out.trim(), which });
+      setJobId(r.jobId);
+      bump('jobs');
     } catch (err) {
       setError(err);
     } finally {
@@ -119,11 +142,23 @@ function ExportForm({ result }: { result: DebugResult }) {
           </select>
         </Field>
         <div className="form-actions inline">
-          <button type="submit" className="btn" disabled={busy || !out.trim()} data-testid="export-submit">
-            {busy ? 'Exporting… (runs the patched model on the test images)' : 'Export'}
+          <button type="submit" className="btn" disabled={busy || running || !out.trim()} data-testid="export-submit">
+            {busy ? 'Starting…' : running ? 'Exporting… (runs the patched model on the test images)' : 'Export'}
           </button>
         </div>
       </div>
+      {job && job.status !== 'done' ? (
+        <div className="pad" data-testid="export-job" data-status={job.status}>
+          Export job #{job.id}: {running ? <JobProgress job={job} /> : job.status}
+          {job.status === 'cancelled' ? <span className="dim"> (what it had written was removed)</span> : job.message ? <span className="dim"> {job.message}</span> : null}
+          {job.error ? <span className="bad"> {job.error}</span> : null}{' '}
+          {running ? (
+            <button type="button" className="btn small" onClick={() => cancel(job)} data-testid="export-cancel">
+              Cancel
+            </button>
+          ) : null}
+        </div>
+      ) : null}
       <ErrorBox error={error} testId="export-error" />
       {done ? (
         <div className="pad" data-testid="export-done">

@@ -1,5 +1,6 @@
 // The retraining results of the attribution (debug.list of its run), the form that starts one, and
-// the selected result's Table 2, chart and export.
+// the selected result's Table 2, chart and export, and its λ / k sweeps (Figure 5).
+import { useMemo } from 'react';
 import type { AttributionDetail, GenerationSetSummary } from '../../../../electron/contract.ts';
 import { useApi } from '../../lib/lab.tsx';
 import { when } from '../../lib/format.ts';
@@ -7,6 +8,7 @@ import { accuracyText, gainText } from '../../lib/patch-format.ts';
 import { Empty, ErrorBox, Loading } from '../../components/common.tsx';
 import { DebugStartForm } from './DebugStartForm.tsx';
 import { ResultDetail } from './ResultDetail.tsx';
+import { SweepCharts } from './SweepCharts.tsx';
 
 interface Props {
   attribution: AttributionDetail;
@@ -17,7 +19,7 @@ interface Props {
 
 export function Results({ attribution, sets, selected, onSelect }: Props) {
   const all = useApi('debug.list', { runId: attribution.runId }, ['debug']);
-  const results = (all.data ?? []).filter((r) => r.attributionId === attribution.id).sort((a, b) => b.id - a.id);
+  const results = useMemo(() => (all.data ?? []).filter((r) => r.attributionId === attribution.id).sort((a, b) => b.id - a.id), [all.data, attribution.id]);
   const shown = selected ?? results[0]?.id ?? null;
   const detail = useApi('debug.get', shown === null ? null : { id: shown }, ['debug']);
 
@@ -75,6 +77,7 @@ export function Results({ attribution, sets, selected, onSelect }: Props) {
       </section>
       <ErrorBox error={detail.error} onRetry={detail.reload} />
       {detail.data ? <ResultDetail result={detail.data} /> : null}
+      {detail.data && all.data ? <SweepCharts result={detail.data} results={results} attributionK={attribution.k} onSelect={onSelect} /> : null}
       <DebugStartForm attribution={attribution} sets={sets} latest={detail.data?.settings ?? null} onResult={onSelect} />
     </>
   );
