@@ -12,13 +12,14 @@ import type { ClassifierManifest } from '../../../native-models/manifest/index.t
 import { DiffusionPipeline, readDiffusionLayout } from '../../../native-models/diffusion/index.ts';
 import { hashDiffusionModel } from '../../../native-models/diffusion/generate-files.ts';
 import { openClassifier } from '../../../native-models/classifier/index.ts';
-import { openClip, normalizeRows, zeroShotClassifier, zeroShotFromEmbeddings } from '../../../native-models/clip/index.ts';
+import { openClip, zeroShotClassifier } from '../../../native-models/clip/index.ts';
 import { decodeBatch } from '../../../native-models/preprocess/index.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { getAttribution } from './attribution.ts';
 import { backgroundPrompt, promptClassNames, type VocabularyName } from './vocabulary.ts';
 import { f32ToBlob } from './attribution.ts';
+import { scoreGenerated } from './score-generated.ts';
 import { getDiscovery } from '../discovery/discovery-report.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
@@ -230,7 +231,6 @@ export async function runGeneration(db: Db, blobs: BlobStore, params: Generation
   try {
     const zs = await zeroShotClassifier(clip, ctx.names, FILTER_TEMPLATES);
     const up = db.prepare(`UPDATE generated_images SET png_blob = ?, features = ?, pred_class = ?, clip_class = ?, clip_prob = ?, clip_rank = ? WHERE id = ?`);
-    const C = clf.manifest.head.num_classes;
     progress(done, total, `generating ${total - done} images on ${pipe.provider}`);
     for (const group of todo.values()) {
       if (signal.aborted) break;
@@ -241,23 +241,11 @@ export async function runGeneration(db: Db, blobs: BlobStore, params: Generation
         ? (await pipe.generate({ prompts: [first.prompt], n: group.length, seed: first.seed, steps: s.steps, guidance: s.guidance, signal })).images
         : (await Promise.all(group.map(async (r) => (await pipe.generate({ prompts: [r.prompt], n: 1, seed: r.seed, steps: s.steps, guidance: s.guidance, signal })).images[0]!)));
       const pngs = images.map((im) => im.png);
-      const clfIn = await decodeBatch(pngs, clf.manifest.preprocess);
-      if (clfIn.errors.length) throw new Error(`generated image for ${JSON.stringify(first.prompt)} did not decode: ${clfIn.errors[0]!.error.message}`);
-      const { features, logits } = await clf.run(clfIn.tensor, pngs.length);
-      const D = clf.manifest.head.feature_dim;
-      const clipIn = await decodeBatch(pngs, clip.manifest.preprocess);
-      const emb = normalizeRows(await clip.encodeImages(clipIn.tensor, pngs.length), clip.embedDim);
-      const zr = zeroShotFromEmbeddings(zs, emb, pngs.length);
-      const K = ctx.names.length;
+      const sc = await scoreGenerated(pngs, group.map((r) => r.class_idx), clf, clip, zs, JSON.stringify(first.prompt));
+      const D = sc.featureDim;
       db.transaction(() => {
         group.forEach((r, i) => {
-          const probs = zr.probs.subarray(i * K, (i + 1) * K);
-          const p = probs[r.class_idx] ?? 0;
-          let rank = 0;
-          for (let c = 0; c < K; c++) if (probs[c]! > p) rank++;
-          let pred = 0;
-          for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + pred]!) pred = c;
-          up.run(blobs.put(pngs[i]!, '.png'), f32ToBlob(features.slice(i * D, (i + 1) * D)), pred, zr.predictions[i]!, p, rank, r.id);
+          up.run(blobs.put(pngs[i]!, '.png'), f32ToBlob(sc.features.slice(i * D, (i + 1) * D)), sc.pred[i]!, sc.clipClass[i]!, sc.clipProb[i]!, sc.clipRank[i]!, r.id);
         });
       }).immediate();
       done += group.length;

@@ -12,10 +12,10 @@ import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { DiffusionPipeline } from '../../../native-models/diffusion/index.ts';
 import { openClassifier, type Classifier } from '../../../native-models/classifier/index.ts';
-import { openClip, normalizeRows, zeroShotClassifier, zeroShotFromEmbeddings, type Clip, type ZeroShotClassifier } from '../../../native-models/clip/index.ts';
-import { decodeBatch } from '../../../native-models/preprocess/index.ts';
+import { openClip, normalizeRows, zeroShotClassifier, type Clip, type ZeroShotClassifier } from '../../../native-models/clip/index.ts';
 import { blobToF32, f32ToBlob } from '../debugging/attribution.ts';
 import { FILTER_TEMPLATES } from '../debugging/generation-sets.ts';
+import { scoreGenerated } from '../debugging/score-generated.ts';
 import { encodeClassPrompts, describeImage, meanSimilarities, type ClassPrompts } from './clip-describer.ts';
 import { composePrompt, parseDescription } from './attribute-vocabulary.ts';
 import { clusterEmbeddings } from './clustering.ts';
@@ -70,30 +70,17 @@ async function generateMissing(
     else groups.push([r]);
   }
   const { pipe, clf, clip, zs } = models;
-  const C = clf.manifest.head.num_classes;
-  const K = zs.classNames.length;
   const up = db.prepare(`UPDATE discovery_images SET png_blob = ?, pred_class = ?, clip_rank = ?, clip_embedding = ? WHERE id = ?`);
   for (const group of groups) {
     if (signal.aborted) return;
     const first = group[0]!;
     const { images } = await pipe.generate({ prompts: [first.prompt], n: group.length, seed: first.seed, steps: settings.steps, guidance: settings.guidance, signal });
     const pngs = images.map((im) => im.png);
-    const clfIn = await decodeBatch(pngs, clf.manifest.preprocess);
-    if (clfIn.errors.length) throw new Error(`generated image for ${JSON.stringify(first.prompt)} did not decode: ${clfIn.errors[0]!.error.message}`);
-    const { logits } = await clf.run(clfIn.tensor, pngs.length);
-    const clipIn = await decodeBatch(pngs, clip.manifest.preprocess);
-    const emb = normalizeRows(await clip.encodeImages(clipIn.tensor, pngs.length), clip.embedDim);
-    const zr = zeroShotFromEmbeddings(zs, emb, pngs.length);
+    const sc = await scoreGenerated(pngs, group.map((r) => r.class_idx), clf, clip, zs, JSON.stringify(first.prompt));
     const d = clip.embedDim;
     db.transaction(() => {
       group.forEach((r, i) => {
-        const probs = zr.probs.subarray(i * K, (i + 1) * K);
-        const p = probs[r.class_idx] ?? 0;
-        let rank = 0;
-        for (let c = 0; c < K; c++) if (probs[c]! > p) rank++;
-        let pred = 0;
-        for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + pred]!) pred = c;
-        up.run(blobs.put(pngs[i]!, '.png'), pred, rank, f32ToBlob(emb.slice(i * d, (i + 1) * d)), r.id);
+        up.run(blobs.put(pngs[i]!, '.png'), sc.pred[i]!, sc.clipRank[i]!, f32ToBlob(sc.clipEmbeddings.slice(i * d, (i + 1) * d)), r.id);
       });
     }).immediate();
     progress(group.length);
