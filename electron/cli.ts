@@ -758,7 +758,8 @@ const commands: Record<string, Command> = {
         const modelId = await modelRef(handlers, String(v.model));
         const { getModel } = await import('./core/models/model-registry.ts');
         const { vocabularyFor } = await import('./core/debugging/vocabulary.ts');
-        const labels = (JSON.parse((lab.db.prepare(`SELECT manifest FROM models WHERE id = ?`).get(modelId) as { manifest: string }).manifest) as { labels: { name: string }[] }).labels;
+        const model = getModel(lab.db, modelId);
+        const labels = model.classNames.map((name) => ({ name }));
         let classes: number[] | null;
         try {
           classes = parseClasses(v.classes as string | undefined, v['classes-file'] as string | undefined, labels);
@@ -766,7 +767,7 @@ const commands: Record<string, Command> = {
           throw new CliError((e as Error).message, 2);
         }
         const clip = v.clip ? String(v.clip) : vocabularyFor(labels) === 'shapeworld' ? 'shapeworld' : null;
-        if (!clip) throw new UsageError(`--clip is required: ${getModel(lab.db, modelId).name} is not a ShapeWorld model`);
+        if (!clip) throw new UsageError(`--clip is required: ${model.name} is not a ShapeWorld model`);
         const started = await call(handlers, 'discovery.start', {
           modelId,
           generator: String(v.generator),

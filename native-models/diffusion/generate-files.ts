@@ -28,7 +28,8 @@ async function hashInto(h: ReturnType<typeof createHash>, file: string, start = 
   });
 }
 
-function listFiles(dir: string, rel = ''): string[] {
+/** Files below `dir/rel`, relative to dir, sorted by name at each level. */
+export function listFiles(dir: string, rel = ''): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const r = rel ? `${rel}/${e.name}` : e.name;
@@ -38,11 +39,9 @@ function listFiles(dir: string, rel = ''): string[] {
   return out;
 }
 
-/** sha256 over model_index.json and every file of the parts that shape an image (text encoder,
- * UNet with its external weights, VAE decoder, tokenizer, scheduler), names included. */
-export async function hashDiffusionModel(dir: string): Promise<ModelHash> {
-  const parts = ['text_encoder', 'unet', 'vae_decoder', 'tokenizer', 'scheduler'];
-  const of = ['model_index.json', ...parts.flatMap((p) => (existsSync(join(dir, p)) ? listFiles(dir, p) : []))];
+/** sha256 over files of a model folder (relative paths, in the given order), names and sizes
+ * included; files over SAMPLE_ABOVE bytes by three windows (see ModelHash.sampled). */
+export async function hashModelFiles(dir: string, of: string[]): Promise<ModelHash> {
   const h = createHash('sha256');
   const sampled: string[] = [];
   for (const f of of) {
@@ -58,6 +57,13 @@ export async function hashDiffusionModel(dir: string): Promise<ModelHash> {
     }
   }
   return { sha256: h.digest('hex'), of, sampled };
+}
+
+/** sha256 over model_index.json and every file of the parts that shape an image (text encoder,
+ * UNet with its external weights, VAE decoder, tokenizer, scheduler), names included. */
+export async function hashDiffusionModel(dir: string): Promise<ModelHash> {
+  const parts = ['text_encoder', 'unet', 'vae_decoder', 'tokenizer', 'scheduler'];
+  return hashModelFiles(dir, ['model_index.json', ...parts.flatMap((p) => (existsSync(join(dir, p)) ? listFiles(dir, p) : []))]);
 }
 
 export interface Provenance {

@@ -13,6 +13,7 @@ import { mulberry32 } from '../../../native-models/mulberry32.ts';
 import { readRunFeatures, type RunFeatures } from '../runs/run-features.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { blobToF32 } from './attribution.ts';
+import { sameSweep } from '../../contract-sweeps.ts';
 import { ensureSetFeatures, setSource, topBackgrounds } from './generation-sets.ts';
 
 type Progress = (done: number, total: number, message?: string) => void;
@@ -297,18 +298,9 @@ export function listDebugResults(db: Db, p: Params<'debug.list'>): DebugSummary[
 /** The stored results that differ from `r` only in λ (all backgrounds) or only in k (same λ): the
  * points of the paper's Figure 5, each sorted by its parameter. */
 export function sweepOf(db: Db, r: DebugResult): { lambda: DebugResult[]; k: DebugResult[] } {
-  const same = (a: DebugSettings, b: DebugSettings) =>
-    a.attributionId === b.attributionId &&
-    a.individualSetId === b.individualSetId &&
-    a.randomSetId === b.randomSetId &&
-    a.trainRunId === b.trainRunId &&
-    a.testRunId === b.testRunId &&
-    a.optimizer === b.optimizer &&
-    a.epochs === b.epochs &&
-    a.seed === b.seed;
   const all = (db.prepare(`SELECT id FROM debug_results WHERE attribution_id = ? ORDER BY id`).all(r.attributionId) as { id: number }[])
     .map((x) => getDebugResult(db, x.id))
-    .filter((d) => same(d.settings, r.settings));
+    .filter((d) => sameSweep(d.settings, r.settings));
   return {
     lambda: all.filter((d) => d.settings.k === null).sort((a, b) => a.settings.lambda - b.settings.lambda),
     k: all.filter((d) => d.settings.lambda === r.settings.lambda && d.settings.k !== null).sort((a, b) => a.settings.k! - b.settings.k!),

@@ -147,7 +147,8 @@ async function clusterFailures(db: Db, s: SessionRow, settings: StoredSettings, 
   const indexOf = new Map(distinct.map((w, i) => [w, i]));
   const emb = new Float32Array(failures.length * d);
   words.forEach((w, i) => emb.set(distinctEmb.subarray(indexOf.get(w)! * d, (indexOf.get(w)! + 1) * d), i * d));
-  const sample = failures.length <= CLUSTER_SAMPLE ? failures.map((_, i) => i) : failures.map((_, i) => i).filter((i) => (i * 2654435761) % failures.length < CLUSTER_SAMPLE);
+  const stride = Math.ceil(failures.length / CLUSTER_SAMPLE);
+  const sample = failures.map((_, i) => i).filter((i) => i % stride === 0);
   const sampleEmb = new Float32Array(sample.length * d);
   sample.forEach((i, j) => sampleEmb.set(emb.subarray(i * d, (i + 1) * d), j * d));
   const result = clusterEmbeddings(sampleEmb, sample.length, d, { seed: settings.seed, kMax: settings.maxClusters });

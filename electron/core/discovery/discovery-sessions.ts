@@ -2,15 +2,13 @@
 // every package, then plans the base images ("a photo of a {class}", n per class, one seed each) so the
 // job can resume where it stopped; the same model, packages and settings reuse the session.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { DiscoverySettings, DiscoverySummary, Params } from '../../contract.ts';
 import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
-import { sha256File } from '../../../native-models/manifest/index.ts';
 import { readDiffusionLayout } from '../../../native-models/diffusion/index.ts';
-import { hashDiffusionModel } from '../../../native-models/diffusion/generate-files.ts';
+import { hashDiffusionModel, hashModelFiles, listFiles } from '../../../native-models/diffusion/generate-files.ts';
 import { shapeworldPackageDir } from '../../../native-models/shapeworld/packages.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { getModel } from '../models/model-registry.ts';
@@ -48,27 +46,21 @@ export function sessionSettings(s: SessionRow): StoredSettings {
   return JSON.parse(s.settings) as StoredSettings;
 }
 
+/** The class nouns used in prompts and the describer's vocabulary for a label space. */
+function describerWords(labels: readonly { name: string }[]): { nouns: string[]; vocabulary: AttributeVocabulary } {
+  const words = vocabularyFor(labels);
+  return { nouns: promptClassNames(words, labels), vocabulary: loadAttributeVocabulary(words === 'shapeworld' ? 'shapeworld' : 'general') };
+}
+
 /** The model's labels, the class nouns used in prompts, and the describer's vocabulary. */
 export function sessionContext(db: Db, s: SessionRow): { modelDir: string; modelName: string; labels: ClassifierManifest['labels']; nouns: string[]; vocabulary: AttributeVocabulary } {
   const m = db.prepare(`SELECT name, dir, manifest FROM models WHERE id = ?`).get(s.model_id) as { name: string; dir: string; manifest: string };
   const labels = (JSON.parse(m.manifest) as ClassifierManifest).labels;
-  const words = vocabularyFor(labels);
-  return { modelDir: m.dir, modelName: m.name, labels, nouns: promptClassNames(words, labels), vocabulary: loadAttributeVocabulary(words === 'shapeworld' ? 'shapeworld' : 'general') };
+  return { modelDir: m.dir, modelName: m.name, labels, ...describerWords(labels) };
 }
 
 export function resolveCaptionerDir(dir: string): string {
   return dir === 'shapeworld' ? shapeworldPackageDir('captioner') : resolve(dir);
-}
-
-/** Content hash of a captioner folder: every file's name and bytes (the folder has a handful). */
-async function hashFolder(dir: string): Promise<string> {
-  const h = createHash('sha256');
-  for (const f of readdirSync(dir).sort()) {
-    const path = join(dir, f);
-    if (!statSync(path).isFile()) continue;
-    h.update(`${f}\0${await sha256File(path)}\0`);
-  }
-  return h.digest('hex');
 }
 
 async function checkCaptioner(dir: string): Promise<{ dir: string; sha256: string }> {
@@ -79,12 +71,13 @@ async function checkCaptioner(dir: string): Promise<{ dir: string; sha256: strin
   } catch (e) {
     throw new BadInputError(`captioner ${(e as Error).message}`);
   }
-  return { dir: abs, sha256: await hashFolder(abs) };
+  // Every file, external weights included; large ones by sampled windows, as for text-to-image models.
+  return { dir: abs, sha256: (await hashModelFiles(abs, listFiles(abs))).sha256 };
 }
 
 export async function startDiscovery(db: Db, p: Params<'discovery.start'>): Promise<{ id: number; reused: boolean; needsJob: boolean }> {
   const model = getModel(db, p.modelId);
-  const labels = (JSON.parse((db.prepare(`SELECT manifest FROM models WHERE id = ?`).get(p.modelId) as { manifest: string }).manifest) as ClassifierManifest).labels;
+  const labels = model.classNames.map((name) => ({ name }));
   const classes = p.classes ? [...new Set(p.classes)].sort((a, b) => a - b) : labels.map((_, i) => i);
   const bad = classes.find((c) => c >= labels.length);
   if (bad !== undefined) throw new BadInputError(`class ${bad} is out of range: ${model.name} has ${labels.length} classes (0-${labels.length - 1})`);
@@ -122,9 +115,7 @@ export async function startDiscovery(db: Db, p: Params<'discovery.start'>): Prom
     db.prepare(`UPDATE discovery_sessions SET settings = ? WHERE id = ?`).run(JSON.stringify(settings), existing.id);
     return { id: existing.id, reused: true, needsJob: existing.status !== 'done' };
   }
-  const words = vocabularyFor(labels);
-  const nouns = promptClassNames(words, labels);
-  const vocabulary = loadAttributeVocabulary(words === 'shapeworld' ? 'shapeworld' : 'general');
+  const { nouns, vocabulary } = describerWords(labels);
   const id = db.transaction(() => {
     const row = db
       .prepare(`INSERT INTO discovery_sessions (model_id, settings_key, settings, stage, status) VALUES (?, ?, ?, 'generate', 'pending') RETURNING id`)

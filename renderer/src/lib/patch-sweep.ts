@@ -4,6 +4,7 @@
 // test / seed accuracy of individual and random debugging) and the SVG / CSV exports. Pure: no DOM.
 import type { DebugAccuracy, DebugSettings, DebugSummary } from '../../../electron/contract.ts';
 import { accuracyText } from './patch-format.ts';
+import { sameSweep } from '../../../electron/contract-sweeps.ts';
 
 /** The CLI's `--sweep` λ values (debug-loop runSweeps). */
 export const SWEEP_LAMBDAS = [0, 0.25, 0.5, 1, 2, 4] as const;
@@ -21,20 +22,6 @@ export interface SweepPoint {
 export interface Sweeps {
   lambda: SweepPoint[];
   k: SweepPoint[];
-}
-
-/** Same sets, runs, optimizer, epochs and seed: only λ and k may differ. */
-export function sameSweep(a: DebugSettings, b: DebugSettings): boolean {
-  return (
-    a.attributionId === b.attributionId &&
-    a.individualSetId === b.individualSetId &&
-    a.randomSetId === b.randomSetId &&
-    a.trainRunId === b.trainRunId &&
-    a.testRunId === b.testRunId &&
-    a.optimizer === b.optimizer &&
-    a.epochs === b.epochs &&
-    a.seed === b.seed
-  );
 }
 
 const point = (d: DebugSummary, x: number): SweepPoint => ({ x, resultId: d.id, individual: d.individual, random: d.random, images: d.generated.individual });
