@@ -24,6 +24,8 @@ export class Lab {
   readonly jobs: JobQueue;
   readonly events = new EventEmitter<{ event: [ApiEvent] }>();
   provider: ProviderInfo;
+  /** The lab's provider setting: what a job uses when it names none (a job's own request does not change it). */
+  private readonly defaultProvider: ProviderSetting;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -32,6 +34,7 @@ export class Lab {
     this.blobs = new BlobStore(join(dir, 'blobs'));
     this.jobs = new JobQueue(this.db);
     const requested = (this.setting('provider') ?? 'auto') as ProviderSetting;
+    this.defaultProvider = requested;
     this.provider = { requested, active: null, fallbacks: [] };
     this.jobs.on('job', (job) => this.events.emit('event', { type: 'job', job }));
     this.registerJobs();
@@ -50,6 +53,14 @@ export class Lab {
     this.db.prepare(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
   }
 
+  /** The callback a job calls when its models are open (and again if it moves to another provider):
+   * lab.info's provider, shown in the status bar, is the last job's. */
+  private recordProvider(requested: ProviderSetting): (active: string, fallbacks: ProviderInfo['fallbacks']) => void {
+    return (active, fallbacks) => {
+      this.provider = { requested, active: active as ProviderInfo['active'], fallbacks };
+    };
+  }
+
   private registerJobs(): void {
     this.jobs.register<ImportParams>('import', async (ctx) => {
       const r = await importDataset(this.db, ctx.params, ctx.progress, ctx.signal);
@@ -58,26 +69,26 @@ export class Lab {
       return `dataset:${r.datasetId}`;
     });
     this.jobs.register<RunParams>('run', async (ctx) => {
-      const provider = ctx.params.provider ?? this.provider.requested;
-      const r = await runClassifier(this.db, this.blobs, { ...ctx.params, provider }, ctx.progress, ctx.signal, (active, fallbacks) => {
-        this.provider = { requested: provider, active: active as ProviderInfo['active'], fallbacks };
-      });
+      const provider = ctx.params.provider ?? this.defaultProvider;
+      const r = await runClassifier(this.db, this.blobs, { ...ctx.params, provider }, ctx.progress, ctx.signal, this.recordProvider(provider));
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'runs' });
       return `run:${r.runId}`;
     });
     this.jobs.register<AttributionJobParams>('attribution', async (ctx) => {
-      const r = await runAttribution(this.db, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
+      const provider = ctx.params.provider ?? this.defaultProvider;
+      const r = await runAttribution(this.db, { ...ctx.params, provider }, ctx.progress, ctx.signal, this.recordProvider(provider));
       ctx.throwIfCancelled();
       return `attribution:${r.id}`;
     });
     this.jobs.register<GenerationJobParams>('generation', async (ctx) => {
-      const r = await runGeneration(this.db, this.blobs, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
+      const provider = ctx.params.provider ?? this.defaultProvider;
+      const r = await runGeneration(this.db, this.blobs, { ...ctx.params, provider }, ctx.progress, ctx.signal, this.recordProvider(provider));
       ctx.throwIfCancelled();
       return `generation:${r.id}`;
     });
     this.jobs.register<DebugJobParams>('debug', async (ctx) => {
-      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal, this.provider.requested);
+      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal, this.defaultProvider);
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'debug' });
       return `debug:${r.id}`;
@@ -89,7 +100,8 @@ export class Lab {
       return `debug-export:${ctx.jobId}`;
     });
     this.jobs.register<DiscoveryJobParams>('discovery', async (ctx) => {
-      const r = await runDiscovery(this.db, this.blobs, { ...ctx.params, provider: ctx.params.provider ?? this.provider.requested }, ctx.progress, ctx.signal);
+      const provider = ctx.params.provider ?? this.defaultProvider;
+      const r = await runDiscovery(this.db, this.blobs, { ...ctx.params, provider }, ctx.progress, ctx.signal, this.recordProvider(provider));
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'discovery' });
       return `discovery:${r.id}`;

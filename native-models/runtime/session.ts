@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx, tensorToTypedArray, toNumber, type TensorProto } from '../onnx/index.ts';
+import { webgpuHardwareUnavailable } from './vulkan-drivers.ts';
 
 export type ProviderRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type Provider = 'cpu' | 'cuda' | 'webgpu';
@@ -32,14 +33,15 @@ export interface CreatedSession {
 }
 
 /**
- * The providers to try, in order. 'auto' = CUDA, else CPU (WebGPU is only used when asked for:
- * on machines without a GPU it runs on a software Vulkan and is slower than the CPU provider).
- * An explicit GPU request still ends with CPU, so a run never fails for want of a GPU; the
- * caller sees why in `fallbacks`.
+ * The providers to try, in order. 'auto' = CUDA, then WebGPU, then CPU; under 'auto' WebGPU is
+ * skipped on Linux when the only Vulkan drivers are software ones (lavapipe, llvmpipe, SwiftShader:
+ * slower than the CPU provider) or there is no Vulkan at all (see providerUnavailable). An explicit
+ * 'webgpu' request tries WebGPU whatever the driver. Every order ends with CPU, so a run never fails
+ * for want of a GPU; the caller sees why in `fallbacks`.
  */
 export function providerOrder(request: ProviderRequest): Provider[] {
   switch (request) {
-    case 'auto': return ['cuda', 'cpu'];
+    case 'auto': return ['cuda', 'webgpu', 'cpu'];
     case 'cuda': return ['cuda', 'cpu'];
     case 'webgpu': return ['webgpu', 'cpu'];
     case 'cpu': return ['cpu'];
@@ -49,9 +51,11 @@ export function providerOrder(request: ProviderRequest): Provider[] {
 /**
  * Why a provider cannot be tried at all, or null to try it. The CUDA provider is a separate shared
  * library next to onnxruntime-node's binding; when it is absent, trying would only make ORT print
- * an error to stderr before failing.
+ * an error to stderr before failing. WebGPU is ruled out only for 'auto' and only without a
+ * hardware Vulkan driver (vulkan-drivers.ts); `request` defaults to the provider itself (explicit).
  */
-export function providerUnavailable(provider: Provider): string | null {
+export function providerUnavailable(provider: Provider, request: ProviderRequest = provider): string | null {
+  if (provider === 'webgpu') return request === 'auto' ? webgpuHardwareUnavailable() : null;
   if (provider !== 'cuda') return null;
   if (process.platform !== 'linux' && process.platform !== 'win32') return `CUDA is not supported on ${process.platform}`;
   try {
@@ -65,7 +69,7 @@ export function providerUnavailable(provider: Provider): string | null {
   return null;
 }
 
-function firstLine(err: unknown): string {
+export function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n').find((l) => l.trim())?.trim().slice(0, 500) ?? 'unknown error';
 }
@@ -75,7 +79,7 @@ export async function createSession(onnxPath: string, options: SessionOptions = 
   const order = providerOrder(request);
   const fallbacks: ProviderFallback[] = [];
   for (const provider of order) {
-    const unavailable = providerUnavailable(provider);
+    const unavailable = providerUnavailable(provider, request);
     if (unavailable) {
       fallbacks.push({ provider, reason: unavailable });
       continue;

@@ -224,7 +224,13 @@ async function encodePrompts(clip: Clip, prompts: string[]): Promise<Float32Arra
  * seed failures (each one's chosen background stored with it) and of the rest of their classes'
  * images (for the Domino means), batch by batch in transactions, then the descriptions. A resumed
  * job skips the images already stored. */
-export async function runAttribution(db: Db, params: AttributionJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
+export async function runAttribution(
+  db: Db,
+  params: AttributionJobParams,
+  progress: Progress,
+  signal: AbortSignal,
+  onProvider?: (provider: string, fallbacks: { provider: string; reason: string }[]) => void,
+): Promise<{ id: number }> {
   const s = getSession(db, params.sessionId);
   const { labels, datasetId } = runLabels(db, s.run_id);
   const names = promptClassNames(s.vocabulary, labels);
@@ -256,6 +262,7 @@ export async function runAttribution(db: Db, params: AttributionJobParams, progr
   db.prepare(`UPDATE attribution_sessions SET status = 'running', message = NULL WHERE id = ?`).run(s.id);
 
   const clip = await openClip(s.clip_dir, { provider: params.provider ?? 'auto', verifyHash: false });
+  onProvider?.(clip.provider, clip.fallbacks);
   try {
     // Text embeddings of the background prompts not embedded yet.
     const pending = db.prepare(`SELECT id, class_idx, phrase FROM attribution_backgrounds WHERE session_id = ? AND embedding IS NULL ORDER BY id`).all(s.id) as {

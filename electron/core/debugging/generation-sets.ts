@@ -206,7 +206,14 @@ export async function startGeneration(db: Db, p: Params<'generation.start'>): Pr
 
 /** The generation job: per prompt, its missing images in one pipeline call (image j's seed is the
  * row's own), their classifier features and CLIP's class opinion, stored in one transaction. */
-export async function runGeneration(db: Db, blobs: BlobStore, params: GenerationJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
+export async function runGeneration(
+  db: Db,
+  blobs: BlobStore,
+  params: GenerationJobParams,
+  progress: Progress,
+  signal: AbortSignal,
+  onProvider?: (provider: string, fallbacks: { provider: string; reason: string }[]) => void,
+): Promise<{ id: number }> {
   const s = getSet(db, params.setId);
   const ctx = attributionContext(db, s.attribution_id);
   const rows = db.prepare(`SELECT id, prompt_index, sample, class_idx, prompt, seed, png_blob FROM generated_images WHERE set_id = ? ORDER BY prompt_index, sample`).all(s.id) as {
@@ -228,6 +235,7 @@ export async function runGeneration(db: Db, blobs: BlobStore, params: Generation
   const pipe = await DiffusionPipeline.load(s.diffusion_dir, { provider });
   const clf = await openClassifier(ctx.modelDir, { provider, verifyHash: false });
   const clip = await openClip(ctx.clipDir, { provider, verifyHash: false });
+  onProvider?.(pipe.provider, mergeFallbacks(pipe.fallbacks, clf.fallbacks, clip.fallbacks));
   try {
     const zs = await zeroShotClassifier(clip, ctx.names, FILTER_TEMPLATES);
     const up = db.prepare(`UPDATE generated_images SET png_blob = ?, features = ?, pred_class = ?, clip_class = ?, clip_prob = ?, clip_rank = ? WHERE id = ?`);
@@ -445,4 +453,15 @@ export function generatedPng(db: Db, blobs: BlobStore, imageId: number): Buffer 
   const r = db.prepare(`SELECT png_blob FROM generated_images WHERE id = ?`).get(imageId) as { png_blob: string | null } | undefined;
   if (!r || r.png_blob === null) throw new NotFoundError(`no generated image ${imageId}`);
   return blobs.get(r.png_blob, '.png');
+}
+
+/** The reasons faster providers were skipped, over several models, each reason once. */
+export function mergeFallbacks(...lists: { provider: string; reason: string }[][]): { provider: string; reason: string }[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((f) => {
+    const key = `${f.provider}\u0000${f.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -14,7 +14,7 @@ import { DiffusionPipeline } from '../../../native-models/diffusion/index.ts';
 import { openClassifier, type Classifier } from '../../../native-models/classifier/index.ts';
 import { openClip, normalizeRows, zeroShotClassifier, type Clip, type ZeroShotClassifier } from '../../../native-models/clip/index.ts';
 import { blobToF32, f32ToBlob } from '../debugging/attribution.ts';
-import { FILTER_TEMPLATES } from '../debugging/generation-sets.ts';
+import { FILTER_TEMPLATES, mergeFallbacks } from '../debugging/generation-sets.ts';
 import { scoreGenerated } from '../debugging/score-generated.ts';
 import { encodeClassPrompts, describeImage, meanSimilarities, type ClassPrompts } from './clip-describer.ts';
 import { composePrompt, parseDescription } from './attribute-vocabulary.ts';
@@ -232,7 +232,14 @@ function planRefinement(db: Db, s: SessionRow, settings: StoredSettings): number
   }).immediate();
 }
 
-export async function runDiscovery(db: Db, blobs: BlobStore, params: DiscoveryJobParams, progress: Progress, signal: AbortSignal): Promise<{ id: number }> {
+export async function runDiscovery(
+  db: Db,
+  blobs: BlobStore,
+  params: DiscoveryJobParams,
+  progress: Progress,
+  signal: AbortSignal,
+  onProvider?: (provider: string, fallbacks: { provider: string; reason: string }[]) => void,
+): Promise<{ id: number }> {
   const s0 = getSessionRow(db, params.sessionId);
   const settings = sessionSettings(s0);
   const ctx = sessionContext(db, s0);
@@ -247,6 +254,7 @@ export async function runDiscovery(db: Db, blobs: BlobStore, params: DiscoveryJo
     pipe = await DiffusionPipeline.load(settings.generator, { provider });
     clf = await openClassifier(ctx.modelDir, { provider, verifyHash: false });
     clip = await openClip(settings.clip, { provider, verifyHash: false });
+    onProvider?.(pipe.provider, mergeFallbacks(pipe.fallbacks, clf.fallbacks, clip.fallbacks));
     const zs = await zeroShotClassifier(clip, ctx.nouns, FILTER_TEMPLATES);
     const models = { pipe, clf, clip, zs };
     const planned = () => count(`SELECT COUNT(*) AS n FROM discovery_images WHERE session_id = ?`);

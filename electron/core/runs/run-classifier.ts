@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import { openClassifier, softmaxRows, topK } from '../../../native-models/classifier/index.ts';
+import { openClassifier, softmaxRows, topK, type ClassifierOutputs } from '../../../native-models/classifier/index.ts';
+import { classifyRunFailure, firstLine, type ProviderFallback } from '../../../native-models/runtime/index.ts';
 import { decodeBatchCompacted } from '../../../native-models/preprocess/index.ts';
 import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
 import { mapClasses } from './class-mapping.ts';
@@ -91,12 +92,52 @@ export async function runClassifier(
   let done = Math.min(images.length, stored.size * B);
   progress(done, images.length, stored.size ? `resuming: ${stored.size} of ${numBatches} batches already stored` : 'loading model');
 
-  const classifier = await openClassifier(model.dir, { provider: params.provider ?? 'auto' });
-  onProvider?.(classifier.provider, classifier.fallbacks);
+  let classifier = await openClassifier(model.dir, { provider: params.provider ?? 'auto' });
+  let fallbacks: ProviderFallback[] = classifier.fallbacks;
+  onProvider?.(classifier.provider, fallbacks);
   db.prepare(`UPDATE runs SET status = 'running', provider = ? WHERE id = ?`).run(classifier.provider, run.id);
   progress(done, images.length, `running on ${classifier.provider}`);
   const C = manifest.head.num_classes;
   const D = manifest.head.feature_dim;
+  // Images per classifier call: the whole batch until a GPU provider runs out of memory on it.
+  let chunk = B;
+
+  /** Inference for one batch's n images. A GPU provider failing mid-run (an op it cannot run, out of
+   * memory) never loses the batch: out of memory halves the images per call and retries them, any
+   * other failure (or one image still too much) reopens the model on cpu and retries there. The
+   * batch is stored only after this returns, so no image is lost or scored twice. */
+  async function infer(input: Float32Array, n: number): Promise<ClassifierOutputs> {
+    const logits = new Float32Array(n * C);
+    const features = new Float32Array(n * D);
+    const size = classifier.inputSize;
+    for (let s = 0; s < n; ) {
+      const m = Math.min(chunk, n - s);
+      try {
+        const out = await classifier.run(input.subarray(s * size, (s + m) * size), m);
+        logits.set(out.logits.subarray(0, m * C), s * C);
+        features.set(out.features.subarray(0, m * D), s * D);
+        s += m;
+      } catch (err) {
+        if (classifier.provider === 'cpu') throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        const failed = classifier.provider;
+        if (classifyRunFailure(message, m) === 'shrink') {
+          chunk = Math.max(1, Math.floor(m / 2));
+          progress(done, images.length, `${failed} could not fit ${m} images at once (${firstLine(err)}): retrying ${chunk} at a time`);
+          continue;
+        }
+        const reason = `failed while running: ${firstLine(err)}`;
+        await classifier.close().catch(() => {}); // a failed GPU session may not release cleanly: the run goes on
+        classifier = await openClassifier(model.dir, { provider: 'cpu', verifyHash: false });
+        fallbacks = [...fallbacks, { provider: failed, reason }];
+        chunk = B; // a GPU's memory limit says nothing about the CPU's
+        onProvider?.(classifier.provider, fallbacks);
+        db.prepare(`UPDATE runs SET provider = ? WHERE id = ?`).run(classifier.provider, params.runId);
+        progress(done, images.length, `${failed} ${reason}; continuing on cpu`);
+      }
+    }
+    return { logits, features };
+  }
 
   const insPred = db.prepare(
     `INSERT OR REPLACE INTO predictions (run_id, image_id, batch_idx, batch_row, true_class, pred_class, confidence, true_prob, correct, top5) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -120,7 +161,7 @@ export async function runClassifier(
       let features = new Float32Array(0);
       let probs = new Float32Array(0);
       if (n > 0) {
-        const out = await classifier.run(batch.input, n);
+        const out = await infer(batch.input, n);
         features = out.features;
         probs = manifest.outputs.logits_are === 'probabilities' ? out.logits : softmaxRows(out.logits, n, C);
       }

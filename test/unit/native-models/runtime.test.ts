@@ -22,16 +22,18 @@ describe('runtime', () => {
     await session.release();
   });
 
-  it('auto tries CUDA first and falls back to CPU with a reason', async () => {
-    expect(providerOrder('auto')).toEqual(['cuda', 'cpu']);
+  it('auto tries CUDA, then WebGPU (hardware Vulkan only), then CPU, with a reason for each skipped one', async () => {
+    expect(providerOrder('auto')).toEqual(['cuda', 'webgpu', 'cpu']);
     const r = await createSession(join(MNIST_DIR, 'mnist.onnx'), { provider: 'auto' });
-    if (r.provider === 'cuda') {
-      expect(r.fallbacks).toEqual([]);
+    if (r.provider === 'cpu') {
+      expect(r.fallbacks.map((f) => f.provider)).toEqual(['cuda', 'webgpu']);
+      for (const f of r.fallbacks) {
+        expect(f.reason.length).toBeGreaterThan(10);
+        const known = providerUnavailable(f.provider, 'auto');
+        if (known) expect(f.reason).toBe(known);
+      }
     } else {
-      expect(r.provider).toBe('cpu');
-      expect(r.fallbacks.map((f) => f.provider)).toEqual(['cuda']);
-      expect(r.fallbacks[0].reason.length).toBeGreaterThan(10);
-      if (providerUnavailable('cuda')) expect(r.fallbacks[0].reason).toBe(providerUnavailable('cuda'));
+      expect(r.fallbacks.map((f) => f.provider)).toEqual(r.provider === 'cuda' ? [] : ['cuda']);
     }
     await r.session.release();
   });
