@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -146,6 +147,31 @@ describe('factorlab demo (ShapeWorld)', () => {
     } finally {
       l.close();
     }
+  });
+
+  it('export killed mid-check: the target holds no package, only a staging folder the next export removes', async () => {
+    const target = join(tmp.path, 'killed-export');
+    const script = join(tmp.path, 'kill-mid-export.ts');
+    const repo = (p: string) => JSON.stringify(join(process.cwd(), p));
+    writeFileSync(
+      script,
+      `import { Lab } from ${repo('electron/core/lab.ts')};\n` +
+        `import { exportDebugResult } from ${repo('electron/core/export/export-debug-result.ts')};\n` +
+        `const l = Lab.open(${JSON.stringify(lab)});\n` +
+        `await exportDebugResult(l.db, l.blobs, { id: ${out.debug.result.id}, out: ${JSON.stringify(target)}, which: 'individual' }, () => {}, {\n` +
+        `  progress: (done, _total, message) => { if (message?.startsWith('checking') && done >= 1) process.kill(process.pid, 'SIGKILL'); },\n` +
+        `});\n`,
+    );
+    const killed = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const left = readdirSync(target);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^\.factorlab-export-\d+-/);
+    expect(readdirSync(join(target, left[0]!))).toContain('model.onnx');
+    const again = factorlab(['export-head', '--lab', lab, '--result', String(out.debug.result.id), '--out', target, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(target).sort()).toEqual(['head.json', 'head.safetensors', 'manifest.json', 'model.onnx', 'report.html']);
+    expect(JSON.parse(again.stdout).check.evaluated).toBe(out.debug.result.individual.test);
   });
 
   it('the patched package is a model like any other: its run on the test split matches the export check; failure IoU with the original', async () => {

@@ -3,9 +3,11 @@
 // offline HTML report. Before anything is kept, the patched package runs on every test image and
 // its accuracy must match the evaluation made from stored features. Progress is reported per
 // checked batch of test images; a failure or a cancel (the signal, or `progress` throwing) removes
-// what was written and the folders the export created.
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// what was written and the folders the export created. Everything is written into a hidden staging
+// folder inside the output folder and moved into place only once checked, so a killed process leaves
+// no half-written package there; the next export to that folder removes the dead export's staging.
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { makeOutputDirTracked, removeCreatedDirs } from './output-dir.ts';
 import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
@@ -21,6 +23,28 @@ import { BadInputError, NotFoundError } from '../errors.ts';
 import { debugReportHtml } from './debug-report.ts';
 
 const CHECK_BATCH = 64;
+const STAGING_PREFIX = '.factorlab-export-';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the staging folders of exports whose process is gone (killed mid-export); returns their names. */
+export function removeDeadStaging(outDir: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(outDir)) {
+    const m = name.startsWith(STAGING_PREFIX) ? /^(\d+)-/.exec(name.slice(STAGING_PREFIX.length)) : null;
+    if (!m || processAlive(Number(m[1]))) continue;
+    rmSync(join(outDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 function testImages(db: Db, runId: number): { paths: string[]; labels: number[] } {
   const rows = db
@@ -69,8 +93,9 @@ export async function exportDebugResult(
   const weight = blobs.getFloat32(head.weightBlob);
   const bias = blobs.getFloat32(head.biasBlob);
   const { dir: outDir, created } = makeOutputDirTracked(p.out);
-  const report = join(outDir, 'report.html');
-  let written: string[] = [];
+  for (const name of removeDeadStaging(outDir)) log(`removed ${join(outDir, name)}, left by an export that was killed`);
+  const stage = mkdtempSync(join(outDir, `${STAGING_PREFIX}${process.pid}-`));
+  const report = join(stage, 'report.html');
   const cancelled = () => {
     if (opts.signal?.aborted) throw new Error('cancelled');
   };
@@ -89,7 +114,7 @@ export async function exportDebugResult(
       packageDir: r.model.dir,
       weight,
       bias,
-      outDir,
+      outDir: stage,
       input,
       name: `${r.model.name}-patched-${p.which}`,
       provenance: {
@@ -104,10 +129,9 @@ export async function exportDebugResult(
         accepted_images: p.which === 'individual' ? r.generated.individual : r.generated.random,
       },
     });
-    written = [exported.onnx, exported.manifest, exported.safetensors, exported.json, report];
     cancelled();
     // The patched package on every test image: accuracy must be the evaluation's.
-    const clf = await openClassifier(outDir, { provider: 'cpu', verifyHash: true });
+    const clf = await openClassifier(stage, { provider: 'cpu', verifyHash: true });
     let right = 0;
     let n = 0;
     try {
@@ -141,9 +165,13 @@ export async function exportDebugResult(
     writeFileSync(report, debugReportHtml({ result: r, sweep: sweepOf(db, r), attribution: attr, sets, exported: { which: p.which, onnxSha256: exported.onnxSha256, check } }));
     opts.progress?.(batches, batches, `checked on ${n} test images`);
     log(`patched model checked on ${n} test images: ${(100 * accuracy).toFixed(2)} % (evaluation ${(100 * evaluated).toFixed(2)} %)`);
-    return { dir: outDir, onnx: exported.onnx, manifest: exported.manifest, safetensors: exported.safetensors, json: exported.json, report, onnxSha256: exported.onnxSha256, check };
+    // Into place: the manifest last, so a package folder with a manifest is always a whole one.
+    const final = (f: string) => join(outDir, basename(f));
+    for (const f of [exported.onnx, exported.safetensors, exported.json, report, exported.manifest]) renameSync(f, final(f));
+    rmSync(stage, { recursive: true, force: true });
+    return { dir: outDir, onnx: final(exported.onnx), manifest: final(exported.manifest), safetensors: final(exported.safetensors), json: final(exported.json), report: final(report), onnxSha256: exported.onnxSha256, check };
   } catch (e) {
-    for (const f of written) rmSync(f, { force: true });
+    rmSync(stage, { recursive: true, force: true });
     removeCreatedDirs(created);
     throw e;
   }
