@@ -261,3 +261,36 @@ test('overlap: the failure-IoU heatmap of the original and the patched model, a 
   await expect(shared.getByTestId('shared-count')).toHaveText(count(iou.intersection[0]![0]!));
   expect(pageErrors).toEqual([]);
 });
+
+test("the sweep card runs a result's missing points as jobs and charts them", async ({ page }) => {
+  // A result with another seed has none of its sweep stored: every point but its own is missing.
+  const base = await api<{ settings: Record<string, unknown> }>('debug.get', { id: demo.debug.result.id });
+  const started = await api<{ id: number | null; jobId: number | null }>('debug.start', { ...base.settings, k: null, seed: 5 });
+  const ofSeed = async () => (await api<{ id: number; settings: { seed: number; lambda: number; k: number | null } }[]>('debug.list', {})).filter((r) => r.settings.seed === 5);
+  await expect.poll(async () => (await ofSeed()).length, { timeout: 60_000 }).toBe(1);
+  const own = (await ofSeed())[0]!;
+  expect(started.jobId === null || own.id > 0).toBe(true);
+
+  await page.goto(url);
+  await expect(page.getByTestId('connection')).toHaveText(/connected/);
+  await page.getByTestId('nav-patch').click();
+  await page.getByTestId('patch-attribution-row').click();
+  await page.locator(`[data-testid="debug-result-row"][data-result="${own.id}"]`).click();
+  await expect(page.getByTestId('sweep-card')).toHaveAttribute('data-result', String(own.id));
+  const run = page.getByTestId('sweep-run');
+  await expect(run).toBeEnabled();
+  const missing = Number(/Run the (\d+) missing point/.exec((await run.textContent()) ?? '')?.[1]);
+  expect(missing).toBeGreaterThan(1);
+  await run.click();
+  const progress = page.getByTestId('sweep-progress');
+  await expect(progress).toHaveAttribute('data-total', String(missing));
+  await expect(progress).toHaveAttribute('data-done', String(missing), { timeout: 120_000 });
+  await expect(page.getByTestId('sweep-complete')).toBeVisible();
+
+  // Every point is a stored result of seed 5, and the λ chart draws one point per λ result.
+  const stored = await ofSeed();
+  expect(stored).toHaveLength(missing + 1);
+  const lambdaIds = stored.filter((r) => r.settings.k === null).sort((a, b) => a.settings.lambda - b.settings.lambda).map((r) => r.id);
+  const chart = page.getByTestId('sweep-lambda-chart');
+  await expect.poll(async () => (JSON.parse((await chart.getAttribute('data-points')) ?? '[]') as { resultId: number }[]).map((p) => p.resultId)).toEqual(lambdaIds);
+});
