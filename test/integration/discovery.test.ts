@@ -17,7 +17,7 @@ import type { DiscoveryReport, Method, ParamsIn, Results } from '../../electron/
 
 const tmp = tempDir();
 const labDir = join(tmp.path, 'lab');
-const SETTINGS = { generator: 'shapeworld', clip: 'shapeworld', classes: [0, 1, 4], n: 12, m: 8, steps: 8, seed: 3, alpha: 0.5 };
+const SETTINGS = { generator: 'shapeworld', clip: 'shapeworld', classes: [6, 7, 8], n: 12, m: 8, steps: 8, seed: 3, alpha: 0.5 };
 
 async function call<M extends Method>(lab: Lab, method: M, params: ParamsIn<M>): Promise<Results[M]> {
   const r = await dispatch(createHandlers(lab), method, params);
@@ -61,7 +61,7 @@ describe('discovery on ShapeWorld', () => {
     expect(report.status).toBe('done');
     expect(report.stage).toBe('done');
     expect(report.baseImages).toEqual({ planned: 36, generated: 36 });
-    expect(report.classes.map((c) => c.name)).toEqual(['star', 'heart', 'fish']);
+    expect(report.classes.map((c) => c.name)).toEqual(['cup', 'key', 'arrow']);
     for (const c of report.classes) {
       expect(c.generated).toBe(12);
       expect(c.images + c.offClass).toBe(12);
@@ -80,7 +80,7 @@ describe('discovery on ShapeWorld', () => {
 
   it('clusters the failures and tests each hypothesis against its class base rate', () => {
     const failures = report.classes.reduce((n, c) => n + c.failures, 0);
-    expect(failures).toBeGreaterThan(0); // the ShapeWorld CNN fails on generated images (measured: most of them)
+    expect(failures).toBeGreaterThan(0); // cup, key, arrow: the classes whose class-name prompts draw uncommon contexts most (train_report.json)
     expect(report.clusters.length).toBeGreaterThan(0);
     expect(report.clusters.reduce((n, c) => n + c.members, 0)).toBe(failures);
     expect(report.hypotheses.length).toBeGreaterThanOrEqual(report.clusters.length);

@@ -30,6 +30,10 @@ TRAIN_FACTOR_RATE="${TRAIN_FACTOR_RATE:-0.12}"
 VAE_EPOCHS="${VAE_EPOCHS:-2.5}"
 UNET_MINUTES="${UNET_MINUTES:-35}"
 TRAIN_TORCH_SEED="${TRAIN_TORCH_SEED:-0}"
+# Reporting bias, later stages: the trained UNet is fine-tuned (autoencoder kept) on captions that
+# drop a usual background ("a photo of a fish" for a fish in water) at the given rate, so class-name
+# prompts draw usual contexts as a web-trained model's do. STEPS:RATE per stage; empty skips them.
+FINETUNE_SCHEDULE="${FINETUNE_SCHEDULE:-800:0.5 800:1.0}"
 THREADS="${THREADS:-2}"
 CONCURRENCY="${CONCURRENCY:-2}"
 # The TypeScript-pipeline measurement: n images for each of the 80 "a photo of a {class} {background}" prompts.
@@ -63,6 +67,18 @@ RAW="${EXPORT_DIR:-$DATA/diffusion-export}"
 [ -n "${EXPORT_DIR:-}" ] || PYTHONPATH="$ORT_PYTHONPATH${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" "$ROOT/native-models/shapeworld/train/train_diffusion.py" \
   --data "$DATA/train" --clip "$CLIP" --bpe "$BPE" --out "$RAW" \
   --vae-epochs "$VAE_EPOCHS" --unet-minutes "$UNET_MINUTES" --seed "$TRAIN_TORCH_SEED" --threads "$THREADS" ${TRAIN_ARGS:-}
+STAGE_METAS=""
+if [ -z "${EXPORT_DIR:-}" ]; then
+  stage=0
+  for st in $FINETUNE_SCHEDULE; do
+    stage=$((stage + 1))
+    PYTHONPATH="$ORT_PYTHONPATH${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" "$ROOT/native-models/shapeworld/train/train_diffusion.py" \
+      --data "$DATA/train" --clip "$CLIP" --bpe "$BPE" --out "$RAW-finetune$stage" --init "$RAW/weights.pt" --vae-epochs 0 \
+      --unet-steps "${st%%:*}" --omit-usual-context "${st##*:}" --seed "$TRAIN_TORCH_SEED" --threads "$THREADS"
+    STAGE_METAS="$STAGE_METAS $RAW/diffusion_meta.json"
+    RAW="$RAW-finetune$stage"
+  done
+fi
 train_end=$(date +%s)
 
 rm -rf "$OUT"
@@ -109,11 +125,11 @@ PY
 end=$(date +%s)
 
 "$PYTHON" - "$RAW/diffusion_meta.json" "$DATA/quality_ts.json" "$OUT" "$((gen_end - start))" "$((train_end - gen_end))" \
-  "$((gen_ts_end - gen_ts_start))" "$((end - start))" "$EVAL_N" "$EVAL_STEPS" "$EVAL_GUIDANCE" "$EVAL_SEED" "${EXPORT_DIR:-}" <<'PY'
+  "$((gen_ts_end - gen_ts_start))" "$((end - start))" "$EVAL_N" "$EVAL_STEPS" "$EVAL_GUIDANCE" "$EVAL_SEED" "${EXPORT_DIR:-}" "${STAGE_METAS:-}" <<'PY'
 import json, os, sys
 meta_p, q_p, out = sys.argv[1:4]
 gen_s, train_s, gen_ts_s, total_s, n, steps = map(int, sys.argv[4:10])
-guidance, seed, reused = float(sys.argv[10]), int(sys.argv[11]), sys.argv[12]
+guidance, seed, reused, stage_metas = float(sys.argv[10]), int(sys.argv[11]), sys.argv[12], sys.argv[13].split()
 meta, q = json.load(open(meta_p)), json.load(open(q_p))
 files = []
 for d, _, fs in os.walk(out):
@@ -130,6 +146,8 @@ report = {
         {'note': 'packaged from an existing export of train_diffusion.py (same settings as this script); training time in training.seconds'},
     'training': meta,
 }
+if stage_metas:
+    report['training_earlier_stages'] = [json.load(open(m)) for m in stage_metas]
 json.dump(report, open(os.path.join(out, 'train_report.json'), 'w'), indent=1)
 print(json.dumps({'class': q['tasks']['class']['accuracy'], 'background': q['tasks']['background']['accuracy'], 'bytes': report['bytes']['total']}))
 PY

@@ -312,6 +312,12 @@ def main():
     ap.add_argument('--guidance', type=float, default=5.0)
     ap.add_argument('--bench', action='store_true', help='time one training step of each model and exit')
     ap.add_argument('--limit', type=int, default=0)
+    ap.add_argument('--omit-usual-context', type=float, default=0.0,
+                    help='reporting bias: share of the captions of images with a background usual for their class that drop it '
+                         '("a photo of a fish" for a fish in water), as people rarely name a typical context; so a class-name '
+                         'prompt draws mostly usual contexts, as a web-trained text-to-image model does')
+    ap.add_argument('--omit-uncommon-context', type=float, default=0.0,
+                    help='the same for images whose background is uncommon for their class')
     ap.add_argument('--init', default='', help='weights.pt of an earlier run: the autoencoder and the UNet start from it '
                     '(with --vae-epochs 0 the autoencoder and its scaling factor are kept as they are)')
     a = ap.parse_args()
@@ -330,12 +336,21 @@ def main():
     t_load = time.time() - t0
 
     text_sess = ort.InferenceSession(os.path.join(a.clip, 'text_encoder/model.onnx'), providers=['CPUExecutionProvider'])
-    caps = sorted({c for s in scenes for c in (s['captions']['short'], s['captions']['long'])} | {''})
+    phrase_of = {b['name']: b['phrase'] for b in bg_json}
+
+    def class_only(s):
+        short, tail = s['captions']['short'], ' ' + phrase_of[s['background']]
+        assert short.endswith(tail), (short, tail)
+        return short[:-len(tail)]
+
+    caps = sorted({c for s in scenes for c in (s['captions']['short'], s['captions']['long'], class_only(s))} | {''})
     cap_index = {c: i for i, c in enumerate(caps)}
     hidden = torch.from_numpy(text_states(text_sess, tok, caps))
     empty = cap_index['']
     short_i = torch.tensor([cap_index[s['captions']['short']] for s in scenes])
     long_i = torch.tensor([cap_index[s['captions']['long']] for s in scenes])
+    bare_i = torch.tensor([cap_index[class_only(s)] for s in scenes])
+    omit_p = torch.tensor([a.omit_uncommon_context if s['factors']['background'] else a.omit_usual_context for s in scenes])
     print(f'{len(scenes)} images, {len(caps)} distinct captions, load {t_load:.0f}s', flush=True)
 
     enc, dec = VaeEncoder(), VaeDecoder()
@@ -428,6 +443,9 @@ def main():
             x0 = lat[idx]
             u = torch.rand(a.batch, generator=g)
             cap = torch.where(u < 0.1, torch.full_like(short_i[idx], empty), torch.where(u < 0.35, long_i[idx], short_i[idx]))
+            if a.omit_usual_context > 0 or a.omit_uncommon_context > 0:
+                v = torch.rand(a.batch, generator=g)
+                cap = torch.where((u >= 0.1) & (v < omit_p[idx]), bare_i[idx], cap)
             ctx = hidden[cap]
             t = torch.randint(0, T_TRAIN, (a.batch,), generator=g)
             noise = torch.randn(x0.shape, generator=g)
@@ -505,7 +523,21 @@ def main():
             total += 1
         if pi % 16 == 0:
             samples.append(((imgs_gen[:k] + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy())
+    # class-name prompts ("a photo of a {class}", the random-debugging baseline's): is the background usual for the class?
+    classes_json = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../resources/shapeworld/classes.json')))['classes']
+    usual_of = {c['name']: set(c['usualBackgrounds']) for c in classes_json}
+    bare_cond = torch.from_numpy(text_states(text_sess, tok, [f'a photo of {article(c)}' for c in class_names]))
+    bare_usual, bare_per_class = 0, {}
+    for ci, c in enumerate(class_names):
+        imgs_gen = sample_ddim(unet, dec, bare_cond[ci:ci + 1].repeat(k * 2, 1, 1), uncond, scale, a.eval_steps, a.guidance, seed=5000 + ci)
+        emb = img_sess.run(['image_embeds'], {'pixel_values': imgs_gen.numpy().astype(np.float32)})[0]
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        hits = sum(int(bg_names[b] in usual_of[c]) for b in (emb @ bg_w.T).argmax(1))
+        bare_per_class[c] = round(hits / len(emb), 4)
+        bare_usual += hits
     quality = {'sampler': f'DDIM {a.eval_steps} steps, guidance {a.guidance}, torch (this script)', 'images': total,
+               'class_prompt_usual_background': round(bare_usual / (2 * k * len(class_names)), 4),
+               'class_prompt_usual_background_per_class': bare_per_class,
                'class': round(cls_ok / total, 4), 'background': round(bg_ok / total, 4),
                'per_class': {c: round(v[0] / v[1], 4) for c, v in per_class.items()},
                'per_background': {b: round(v[0] / v[1], 4) for b, v in per_bg.items()}}
@@ -543,7 +575,8 @@ def main():
         'params': n_params, 'scaling_factor': scale, 'vae': {'epochs': a.vae_epochs, 'steps': vae_steps, 'recon_l1': rec_l1, 'log': vae_log},
         'unet': {'steps': step, 'batch': a.batch, 'lr': a.lr, 'log': unet_log},
         'seconds': {'load': round(t_load), 'vae': round(t_vae), 'unet': round(t_unet), 'eval': round(t_eval)},
-        'quality_train_script': quality, 'seed': a.seed, 'init': a.init or None, 'threads': a.threads, 'torch': torch.__version__,
+        'quality_train_script': quality, 'seed': a.seed, 'init': a.init or None,
+        'omit_context': {'usual': a.omit_usual_context, 'uncommon': a.omit_uncommon_context}, 'threads': a.threads, 'torch': torch.__version__,
     }, open(os.path.join(a.out, 'diffusion_meta.json'), 'w'), indent=1)
     print('exported to', a.out)
 
