@@ -33,7 +33,7 @@ TRAIN_TORCH_SEED="${TRAIN_TORCH_SEED:-0}"
 # Reporting bias, later stages: the trained UNet is fine-tuned (autoencoder kept) on captions that
 # drop a usual background ("a photo of a fish" for a fish in water) at the given rate, so class-name
 # prompts draw usual contexts as a web-trained model's do. STEPS:RATE per stage; empty skips them.
-FINETUNE_SCHEDULE="${FINETUNE_SCHEDULE:-800:0.5 800:1.0}"
+FINETUNE_SCHEDULE="${FINETUNE_SCHEDULE:-800:0.5 800:1.0 800:1.0}"
 THREADS="${THREADS:-2}"
 CONCURRENCY="${CONCURRENCY:-2}"
 # The TypeScript-pipeline measurement: n images for each of the 80 "a photo of a {class} {background}" prompts.
