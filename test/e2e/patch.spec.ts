@@ -10,7 +10,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { CLI } from '../helpers/cli.ts';
-import { startServer, stopServer } from './serve.ts';
+import { callApi, startServer, stopServer } from './serve.ts';
 
 interface Acc {
   test: number;
@@ -48,26 +48,7 @@ let server: ChildProcess | undefined;
 let tmp: ReturnType<typeof tempDir> | undefined;
 let demo: Demo;
 
-/** One call of the lab's WebSocket API, as the page makes it. */
-async function api<T>(method: string, params: unknown): Promise<T> {
-  const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/api?token=${encodeURIComponent(u.searchParams.get('token') ?? '')}`);
-  await new Promise<void>((ok, ko) => {
-    ws.onopen = () => ok();
-    ws.onerror = () => ko(new Error('websocket error'));
-  });
-  const reply = new Promise<{ ok: boolean; result?: T; error?: { message: string } }>((ok) => {
-    ws.onmessage = (e) => {
-      const m = JSON.parse(String(e.data)) as { id?: number; ok: boolean; result?: T; error?: { message: string } };
-      if (m.id === 1) ok(m);
-    };
-  });
-  ws.send(JSON.stringify({ id: 1, method, params }));
-  const m = await reply;
-  ws.close();
-  if (!m.ok) throw new Error(`${method}: ${m.error?.message}`);
-  return m.result as T;
-}
+const api = <T>(method: string, params: unknown): Promise<T> => callApi<T>(url, method, params);
 
 // The view's formats, written out here on their own: "48.7%" and signed points "+18.2".
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

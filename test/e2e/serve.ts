@@ -54,3 +54,24 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** One call of the lab's WebSocket API of the server at `url` (its token in the query), as the page makes it. */
+export async function callApi<T>(url: string, method: string, params: unknown): Promise<T> {
+  const u = new URL(url);
+  const ws = new WebSocket(`ws://${u.host}/api?token=${encodeURIComponent(u.searchParams.get('token') ?? '')}`);
+  await new Promise<void>((ok, ko) => {
+    ws.onopen = () => ok();
+    ws.onerror = () => ko(new Error('websocket error'));
+  });
+  const reply = new Promise<{ ok: boolean; result?: T; error?: { message: string } }>((ok) => {
+    ws.onmessage = (e) => {
+      const m = JSON.parse(String(e.data)) as { id?: number; ok: boolean; result?: T; error?: { message: string } };
+      if (m.id === 1) ok(m);
+    };
+  });
+  ws.send(JSON.stringify({ id: 1, method, params }));
+  const m = await reply;
+  ws.close();
+  if (!m.ok) throw new Error(`${method}: ${m.error?.message}`);
+  return m.result as T;
+}

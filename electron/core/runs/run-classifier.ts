@@ -107,13 +107,16 @@ export async function runClassifier(
    * other failure (or one image still too much) reopens the model on cpu and retries there. The
    * batch is stored only after this returns, so no image is lost or scored twice. */
   async function infer(input: Float32Array, n: number): Promise<ClassifierOutputs> {
-    const logits = new Float32Array(n * C);
-    const features = new Float32Array(n * D);
-    const size = classifier.inputSize;
+    let logits: ClassifierOutputs['logits'] | null = null;
+    let features: ClassifierOutputs['features'] | null = null;
     for (let s = 0; s < n; ) {
       const m = Math.min(chunk, n - s);
       try {
+        const size = classifier.inputSize;
         const out = await classifier.run(input.subarray(s * size, (s + m) * size), m);
+        if (m === n) return out; // the common case: one call, no copy
+        logits ??= new Float32Array(n * C);
+        features ??= new Float32Array(n * D);
         logits.set(out.logits.subarray(0, m * C), s * C);
         features.set(out.features.subarray(0, m * D), s * D);
         s += m;
@@ -136,7 +139,7 @@ export async function runClassifier(
         progress(done, images.length, `${failed} ${reason}; continuing on cpu`);
       }
     }
-    return { logits, features };
+    return { logits: logits!, features: features! };
   }
 
   const insPred = db.prepare(
