@@ -88,7 +88,9 @@ export class Lab {
       return `generation:${r.id}`;
     });
     this.jobs.register<DebugJobParams>('debug', async (ctx) => {
-      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal, this.defaultProvider);
+      // Debug settings name no provider (they key the stored results): the lab's setting applies.
+      const provider = this.defaultProvider;
+      const r = await runDebug(this.db, this.blobs, ctx.params, ctx.progress, ctx.signal, provider, this.recordProvider(provider));
       ctx.throwIfCancelled();
       this.events.emit('event', { type: 'lab', what: 'debug' });
       return `debug:${r.id}`;

@@ -52,7 +52,9 @@ export function providerOrder(request: ProviderRequest): Provider[] {
  * Why a provider cannot be tried at all, or null to try it. The CUDA provider is a separate shared
  * library next to onnxruntime-node's binding; when it is absent, trying would only make ORT print
  * an error to stderr before failing. WebGPU is ruled out only for 'auto' and only without a
- * hardware Vulkan driver (vulkan-drivers.ts); `request` defaults to the provider itself (explicit).
+ * hardware Vulkan driver (vulkan-drivers.ts; its answer is remembered per process and environment,
+ * so the manifests are read once, not at every session); `request` defaults to the provider itself
+ * (explicit).
  */
 export function providerUnavailable(provider: Provider, request: ProviderRequest = provider): string | null {
   if (provider === 'webgpu') return request === 'auto' ? webgpuHardwareUnavailable() : null;

@@ -128,10 +128,36 @@ export function noHardwareVulkan(drivers: VulkanDriver[], deviceNodes: string[],
   return null;
 }
 
-/** The check `auto` makes before trying WebGPU on this machine: null = try it. Windows and macOS run
- * WebGPU on D3D12 / Metal, so only Linux (and other Vulkan platforms) are checked. */
-export function webgpuHardwareUnavailable(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
+/** The check `auto` makes before trying WebGPU on this machine, read afresh: null = try it. Windows
+ * and macOS run WebGPU on D3D12 / Metal, so only Linux (and other Vulkan platforms) are checked. */
+export function checkWebgpuHardware(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
   if (platform === 'win32' || platform === 'darwin') return null;
   if (!vulkanLoaderPresent(env)) return noHardwareVulkan([], [], false);
   return noHardwareVulkan(readVulkanDrivers(findIcdManifests(env)), gpuDeviceNodes());
+}
+
+/** The environment variables checkWebgpuHardware reads (the loader's search, its XDG folders and
+ * HOME, LD_LIBRARY_PATH for libvulkan.so.1): with the platform, the key of its remembered answers. */
+const WEBGPU_ENV_KEYS = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES', 'XDG_CONFIG_DIRS', 'XDG_DATA_HOME', 'XDG_DATA_DIRS', 'HOME', 'LD_LIBRARY_PATH'] as const;
+const WEBGPU_MEMO_MAX = 32;
+const webgpuMemo = new Map<string, string | null>();
+
+/**
+ * checkWebgpuHardware, remembered for the process: every model session under 'auto' asks, and the
+ * answer only changes with the environment it reads (part of the key, so a caller passing its own
+ * env gets its own answer) or with drivers installed or GPUs attached while the app runs (call
+ * forgetWebgpuHardware, or restart). At most WEBGPU_MEMO_MAX environments are kept.
+ */
+export function webgpuHardwareUnavailable(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
+  const key = JSON.stringify([platform, ...WEBGPU_ENV_KEYS.map((k) => env[k] ?? null)]);
+  if (webgpuMemo.has(key)) return webgpuMemo.get(key) ?? null;
+  const answer = checkWebgpuHardware(env, platform);
+  if (webgpuMemo.size >= WEBGPU_MEMO_MAX) webgpuMemo.delete(webgpuMemo.keys().next().value!);
+  webgpuMemo.set(key, answer);
+  return answer;
+}
+
+/** Drops webgpuHardwareUnavailable's remembered answers (the next call reads the manifests again). */
+export function forgetWebgpuHardware(): void {
+  webgpuMemo.clear();
 }

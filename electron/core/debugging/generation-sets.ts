@@ -405,7 +405,8 @@ export function generatedImages(db: Db, p: Params<'generation.images'>): Page<Ge
 }
 
 /** Features (and predictions) of a set's generated images as another model sees them, for
- * collective debugging: computed for the images that lack them, stored per (image, model). */
+ * collective debugging: computed for the images that lack them, stored per (image, model).
+ * `onProvider` hears the classifier's provider when one is opened (not when nothing is missing). */
 export async function ensureSetFeatures(
   db: Db,
   blobs: BlobStore,
@@ -414,6 +415,7 @@ export async function ensureSetFeatures(
   provider: 'auto' | 'cpu' | 'cuda' | 'webgpu',
   progress: Progress,
   signal: AbortSignal,
+  onProvider?: (provider: string, fallbacks: { provider: string; reason: string }[]) => void,
 ): Promise<void> {
   const todo = db
     .prepare(
@@ -423,6 +425,7 @@ export async function ensureSetFeatures(
     .all(model.id, setId) as { id: number; png_blob: string }[];
   if (!todo.length) return;
   const clf = await openClassifier(model.dir, { provider, verifyHash: false });
+  onProvider?.(clf.provider, clf.fallbacks);
   try {
     const C = clf.manifest.head.num_classes;
     const D = clf.manifest.head.feature_dim;

@@ -8,7 +8,8 @@ import type { Db } from '../store/database.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { DebugAccuracy, DebugResult, DebugSettings, DebugSummary, Params } from '../../contract.ts';
 import type { ClassifierManifest } from '../../../native-models/manifest/index.ts';
-import { evaluateHead, readHeadInit, trainHead, transpose, SGD_DEFAULTS, type FeatureSet, type TrainedHead } from '../../../native-models/head/index.ts';
+import { evaluateHead, ortBackend, readHeadInit, trainHead, transpose, SGD_DEFAULTS, type FeatureSet, type TrainedHead } from '../../../native-models/head/index.ts';
+import { providerOrder, type ProviderFallback, type ProviderRequest } from '../../../native-models/runtime/index.ts';
 import { mulberry32 } from '../../../native-models/mulberry32.ts';
 import { readRunFeatures, type RunFeatures } from '../runs/run-features.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
@@ -173,14 +174,33 @@ function subset(f: RunFeatures, ids: ReadonlySet<number>): FeatureSet {
   return { features, labels: Int32Array.from(rows.map((r) => f.labels[r]!)) };
 }
 
-/** The debug job: features, heads, evaluations; one debug_results row at the end. */
+/** Why the head retraining skips the providers a request puts before 'cpu': its arithmetic (a few
+ * Gemm graphs per step, head.ortBackend) always runs on onnxruntime's CPU provider. */
+export const HEAD_ON_CPU = "the head retraining runs on onnxruntime's CPU provider only";
+
+/** The fallbacks the debug job reports for its head retraining under `request`: every provider the
+ * request would try before 'cpu', each with HEAD_ON_CPU (none for an explicit 'cpu'). */
+export function headFallbacks(request: ProviderRequest): ProviderFallback[] {
+  return providerOrder(request)
+    .filter((p) => p !== 'cpu')
+    .map((provider) => ({ provider, reason: HEAD_ON_CPU }));
+}
+
+/**
+ * The debug job: features, heads, evaluations; one debug_results row at the end. `provider` is the
+ * request for the one model session the job may open (the debugged model's classifier, computing
+ * features of another model's generated images in collective debugging); the head's own sessions
+ * run on CPU. `onProvider` hears the head backend's provider when it opens, the classifier's when
+ * one is opened, and the head's again when training moves back to it: the last call is the head's.
+ */
 export async function runDebug(
   db: Db,
   blobs: BlobStore,
   p: DebugJobParams,
   progress: Progress,
   signal: AbortSignal,
-  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' = 'auto',
+  provider: ProviderRequest = 'auto',
+  onProvider?: (provider: string, fallbacks: { provider: string; reason: string }[]) => void,
 ): Promise<{ id: number }> {
   const t0 = performance.now();
   const { debugRunId } = checkDebugSettings(db, p);
@@ -202,74 +222,89 @@ export async function runDebug(
   const trainSet: FeatureSet = { features: train.features, labels: train.labels };
   const testSet: FeatureSet = { features: test.features, labels: test.labels };
 
-  const evaluate = async (w: Float32Array, b: Float32Array | null): Promise<DebugAccuracy> => ({
-    test: (await evaluateHead(w, b, C, D, testSet)).accuracy,
-    seed: (await evaluateHead(w, b, C, D, seedSet)).accuracy,
-    heldout: (await evaluateHead(w, b, C, D, heldSet)).accuracy,
-  });
-  const before = await evaluate(initOutIn, init.bias);
+  // One head backend (onnxruntime, CPU) for every evaluation and both trainings of the job.
+  const head = await ortBackend({ provider: 'cpu' });
+  try {
+    const recordHead = () => onProvider?.(head.provider, headFallbacks(provider));
+    recordHead();
+    const evaluate = async (w: Float32Array, b: Float32Array | null): Promise<DebugAccuracy> => ({
+      test: (await evaluateHead(w, b, C, D, testSet, head)).accuracy,
+      seed: (await evaluateHead(w, b, C, D, seedSet, head)).accuracy,
+      heldout: (await evaluateHead(w, b, C, D, heldSet, head)).accuracy,
+    });
+    const before = await evaluate(initOutIn, init.bias);
 
-  const indSet = setInfo(db, p.individualSetId);
-  const rndSet = p.randomSetId === null ? null : setInfo(db, p.randomSetId);
-  for (const set of [indSet, rndSet]) {
-    if (set && set.modelId !== model.id) await ensureSetFeatures(db, blobs, set.id, { id: model.id, dir: model.dir }, provider, (d, t, m) => progress(0, steps, m ?? `features of set ${set.id}: ${d}/${t}`), signal);
+    const indSet = setInfo(db, p.individualSetId);
+    const rndSet = p.randomSetId === null ? null : setInfo(db, p.randomSetId);
+    let openedClassifier = false;
+    for (const set of [indSet, rndSet]) {
+      if (set && set.modelId !== model.id) {
+        await ensureSetFeatures(db, blobs, set.id, { id: model.id, dir: model.dir }, provider, (d, t, m) => progress(0, steps, m ?? `features of set ${set.id}: ${d}/${t}`), signal, (active, fallbacks) => {
+          openedClassifier = true;
+          onProvider?.(active, fallbacks);
+        });
+      }
+    }
+    if (openedClassifier) recordHead();
+    const allInd = acceptedRows(db, indSet, model.id);
+    const indRows = p.k === null ? allInd : topKRows(db, indSet, allInd, p.k);
+    if (!indRows.length) throw new BadInputError(`generation set ${p.individualSetId} has no accepted images among each class's top ${p.k} backgrounds`);
+    const individualExtra = toFeatureSet(indRows, D);
+    const train1 = async (extra: FeatureSet, label: string): Promise<TrainedHead> =>
+      p.optimizer === 'lbfgs'
+        ? trainHead({ numClasses: C, featureDim: D, train: trainSet, extra, init, classNames }, { optimizer: 'lbfgs', lambda: p.lambda, signal, backend: head })
+        : trainHead(
+            { numClasses: C, featureDim: D, train: trainSet, extra, init, classNames },
+            { optimizer: 'sgd', lambda: p.lambda, epochs: p.epochs, seed: p.seed, signal, backend: head, onProgress: (q) => progress(label === 'individual' ? 1 : 2, steps, `${label}: epoch ${q.step}/${q.of}, loss ${q.loss.toFixed(4)}`) },
+          );
+    progress(1, steps, `retraining the head on ${indRows.length} accepted images (individual)`);
+    const ind = await train1(individualExtra.set, 'individual');
+    const individual = { ...(await evaluate(ind.weight, ind.bias)), loss: ind.loss, seconds: ind.seconds };
+    let random: (DebugAccuracy & { loss: number; seconds: number }) | null = null;
+    let rnd: TrainedHead | null = null;
+    let randomUsed = 0;
+    let randomAccepted = 0;
+    if (p.randomSetId !== null) {
+      const all = acceptedRows(db, rndSet!, model.id);
+      randomAccepted = all.length;
+      const matched = matchPerClass(all, individualExtra.perClass, p.seed);
+      randomUsed = matched.length;
+      progress(2, steps, `retraining the head on ${matched.length} accepted images (random)`);
+      rnd = await train1(toFeatureSet(matched, D).set, 'random');
+      random = { ...(await evaluate(rnd.weight, rnd.bias)), loss: rnd.loss, seconds: rnd.seconds };
+    }
+    if (signal.aborted) throw new Error('cancelled');
+    const store = (h: TrainedHead) => ({ weightBlob: blobs.putFloat32(h.weight), biasBlob: blobs.putFloat32(h.bias) });
+    const result: Omit<DebugResult, 'id' | 'createdAt'> = {
+      runId: debugRunId,
+      attributionId: p.attributionId,
+      settings: p,
+      model: { dir: model.dir, name: manifest.name, sha256: model.sha256, numClasses: C, featureDim: D },
+      counts: { train: train.imageIds.length, test: test.imageIds.length, debugSet: split.length, seed: seedSet.labels.length, heldout: heldSet.labels.length },
+      generated: { individual: indRows.length, random: randomUsed, randomAccepted },
+      before,
+      individual,
+      random,
+      gain: {
+        individual: { test: individual.test - before.test, seed: individual.seed - before.seed, heldout: individual.heldout - before.heldout },
+        random: random ? { test: random.test - before.test, seed: random.seed - before.seed, heldout: random.heldout - before.heldout } : null,
+      },
+      heads: { individual: store(ind), random: rnd ? store(rnd) : null },
+      optimizer: { name: p.optimizer, backend: ind.backend, lr: SGD_DEFAULTS.lr, momentum: SGD_DEFAULTS.momentum, weightDecay: SGD_DEFAULTS.weightDecay, batchSize: SGD_DEFAULTS.batchSize },
+      seconds: (performance.now() - t0) / 1000,
+    };
+    const key = settingsKey(p);
+    const row = db
+      .prepare(
+        `INSERT INTO debug_results (run_id, attribution_id, settings_key, settings, result) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (settings_key) DO UPDATE SET result = excluded.result, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING id`,
+      )
+      .get(debugRunId, p.attributionId, key, JSON.stringify(p), JSON.stringify(result)) as { id: number };
+    progress(steps, steps, 'done');
+    return { id: row.id };
+  } finally {
+    await head.dispose();
   }
-  const allInd = acceptedRows(db, indSet, model.id);
-  const indRows = p.k === null ? allInd : topKRows(db, indSet, allInd, p.k);
-  if (!indRows.length) throw new BadInputError(`generation set ${p.individualSetId} has no accepted images among each class's top ${p.k} backgrounds`);
-  const individualExtra = toFeatureSet(indRows, D);
-  const train1 = async (extra: FeatureSet, label: string): Promise<TrainedHead> =>
-    p.optimizer === 'lbfgs'
-      ? trainHead({ numClasses: C, featureDim: D, train: trainSet, extra, init, classNames }, { optimizer: 'lbfgs', lambda: p.lambda, signal })
-      : trainHead(
-          { numClasses: C, featureDim: D, train: trainSet, extra, init, classNames },
-          { optimizer: 'sgd', lambda: p.lambda, epochs: p.epochs, seed: p.seed, signal, onProgress: (q) => progress(label === 'individual' ? 1 : 2, steps, `${label}: epoch ${q.step}/${q.of}, loss ${q.loss.toFixed(4)}`) },
-        );
-  progress(1, steps, `retraining the head on ${indRows.length} accepted images (individual)`);
-  const ind = await train1(individualExtra.set, 'individual');
-  const individual = { ...(await evaluate(ind.weight, ind.bias)), loss: ind.loss, seconds: ind.seconds };
-  let random: (DebugAccuracy & { loss: number; seconds: number }) | null = null;
-  let rnd: TrainedHead | null = null;
-  let randomUsed = 0;
-  let randomAccepted = 0;
-  if (p.randomSetId !== null) {
-    const all = acceptedRows(db, rndSet!, model.id);
-    randomAccepted = all.length;
-    const matched = matchPerClass(all, individualExtra.perClass, p.seed);
-    randomUsed = matched.length;
-    progress(2, steps, `retraining the head on ${matched.length} accepted images (random)`);
-    rnd = await train1(toFeatureSet(matched, D).set, 'random');
-    random = { ...(await evaluate(rnd.weight, rnd.bias)), loss: rnd.loss, seconds: rnd.seconds };
-  }
-  if (signal.aborted) throw new Error('cancelled');
-  const store = (h: TrainedHead) => ({ weightBlob: blobs.putFloat32(h.weight), biasBlob: blobs.putFloat32(h.bias) });
-  const result: Omit<DebugResult, 'id' | 'createdAt'> = {
-    runId: debugRunId,
-    attributionId: p.attributionId,
-    settings: p,
-    model: { dir: model.dir, name: manifest.name, sha256: model.sha256, numClasses: C, featureDim: D },
-    counts: { train: train.imageIds.length, test: test.imageIds.length, debugSet: split.length, seed: seedSet.labels.length, heldout: heldSet.labels.length },
-    generated: { individual: indRows.length, random: randomUsed, randomAccepted },
-    before,
-    individual,
-    random,
-    gain: {
-      individual: { test: individual.test - before.test, seed: individual.seed - before.seed, heldout: individual.heldout - before.heldout },
-      random: random ? { test: random.test - before.test, seed: random.seed - before.seed, heldout: random.heldout - before.heldout } : null,
-    },
-    heads: { individual: store(ind), random: rnd ? store(rnd) : null },
-    optimizer: { name: p.optimizer, backend: ind.backend, lr: SGD_DEFAULTS.lr, momentum: SGD_DEFAULTS.momentum, weightDecay: SGD_DEFAULTS.weightDecay, batchSize: SGD_DEFAULTS.batchSize },
-    seconds: (performance.now() - t0) / 1000,
-  };
-  const key = settingsKey(p);
-  const row = db
-    .prepare(
-      `INSERT INTO debug_results (run_id, attribution_id, settings_key, settings, result) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (settings_key) DO UPDATE SET result = excluded.result, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING id`,
-    )
-    .get(debugRunId, p.attributionId, key, JSON.stringify(p), JSON.stringify(result)) as { id: number };
-  progress(steps, steps, 'done');
-  return { id: row.id };
 }
 
 export function getDebugResult(db: Db, id: number): DebugResult {

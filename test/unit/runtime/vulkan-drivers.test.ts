@@ -1,9 +1,10 @@
 // Hardware Vulkan detection from real ICD manifest files written to a temporary folder (no mocks).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  findIcdManifests, gpuDeviceNodes, isSoftwareDriverLibrary, noHardwareVulkan, readVulkanDrivers, vulkanLoaderPresent, webgpuHardwareUnavailable,
+  checkWebgpuHardware, findIcdManifests, forgetWebgpuHardware, gpuDeviceNodes, isSoftwareDriverLibrary, noHardwareVulkan, readVulkanDrivers, vulkanLoaderPresent,
+  webgpuHardwareUnavailable,
 } from '../../../native-models/runtime/index.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
@@ -117,5 +118,23 @@ describe('webgpuHardwareUnavailable', () => {
     const lvp = manifest(tmp.path, 'lvp_icd.json', 'libvulkan_lvp.so');
     expect(webgpuHardwareUnavailable({ VK_DRIVER_FILES: lvp }, 'linux')).toMatch(/^only software Vulkan drivers are installed \(libvulkan_lvp\.so\)/);
     expect(webgpuHardwareUnavailable({ VK_DRIVER_FILES: join(tmp.path, 'none.json') }, 'linux')).toMatch(/^no usable Vulkan driver manifest .*none\.json: no such file/);
+  });
+
+  it.skipIf(process.platform !== 'linux' || !vulkanLoaderPresent())('remembers its answer per environment: the same env does not read the manifests again, another env does', () => {
+    const lvp = manifest(tmp.path, 'lvp_icd.json', 'libvulkan_lvp.so');
+    const env = { VK_DRIVER_FILES: lvp, HOME: tmp.path };
+    const first = webgpuHardwareUnavailable(env, 'linux');
+    expect(first).toMatch(/^only software Vulkan drivers are installed \(libvulkan_lvp\.so\)/);
+    rmSync(lvp);
+    // The manifest is gone: a fresh read says so, the remembered answer (same values, another object) does not.
+    expect(checkWebgpuHardware(env, 'linux')).toMatch(/^no usable Vulkan driver manifest .*lvp_icd\.json: no such file/);
+    expect(webgpuHardwareUnavailable({ ...env }, 'linux')).toBe(first);
+    // Any variable it reads is part of the key, and so is the platform.
+    expect(webgpuHardwareUnavailable({ ...env, XDG_DATA_DIRS: join(tmp.path, 'data') }, 'linux')).toMatch(/lvp_icd\.json: no such file/);
+    expect(webgpuHardwareUnavailable({ ...env, LD_LIBRARY_PATH: join(tmp.path, 'lib') }, 'linux')).toMatch(/lvp_icd\.json: no such file/);
+    expect(webgpuHardwareUnavailable(env, 'win32')).toBeNull();
+    // Forgotten: the same env is read again.
+    forgetWebgpuHardware();
+    expect(webgpuHardwareUnavailable(env, 'linux')).toMatch(/lvp_icd\.json: no such file/);
   });
 });
