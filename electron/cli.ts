@@ -12,6 +12,7 @@ import { errorRatiosOptions, errorRatiosSummary, errorRatiosUsage, ErrorRatiosUs
 import { BadInputError } from './core/errors.ts';
 import { attributeSummary, attributeUsage, attributionText, parseIntOption } from './cli/attribute.ts';
 import { discoverSummary, discoverUsage, discoveryText, parseClasses } from './cli/discover.ts';
+import { convertFp16Summary, convertFp16Text, convertFp16Usage } from './cli/convert-fp16.ts';
 
 const DEFAULT_LAB = process.env.FACTORLAB_LAB ?? 'factorlab-lab';
 
@@ -873,6 +874,27 @@ const commands: Record<string, Command> = {
       } finally {
         lab.close();
       }
+    },
+  },
+  'convert-fp16': {
+    summary: convertFp16Summary,
+    usage: convertFp16Usage,
+    options: { ...jsonOption, model: { type: 'string' }, out: { type: 'string' }, images: { type: 'string' }, 'max-rel-error': { type: 'string', default: '0.01' }, overwrite: { type: 'boolean', default: false } },
+    async run(v) {
+      if (!v.model || !v.out) throw new UsageError('--model and --out are required');
+      const maxRelError = Number(v['max-rel-error']);
+      if (!(maxRelError > 0 && maxRelError < 1)) throw new UsageError(`--max-rel-error must be a number between 0 and 1, got ${String(v['max-rel-error'])}`);
+      const { convertPackageToFloat16 } = await import('../native-models/convert/convert-package.ts');
+      let images: string[] = [];
+      if (v.images) {
+        const { listImageFiles } = await import('./core/datasets/image-files.ts');
+        images = (await listImageFiles(resolve(String(v.images)))).images.map((f) => f.abs).sort();
+        if (images.length === 0) throw new CliError(`${String(v.images)}: no images found`, 2);
+      }
+      const out = resolve(String(v.out));
+      const r = await convertPackageToFloat16(resolve(String(v.model)), out, { images, maxRelError, overwrite: Boolean(v.overwrite) });
+      print(Boolean(v.json), { out, ...r }, () => convertFp16Text(r, out));
+      return 0;
     },
   },
   'clip zero-shot': {

@@ -21,8 +21,8 @@
 // --tiny: the CPU smoke size (batch 2, 2 iterations, 1 warm-up) that test/integration/bench-gpu.test.ts
 // runs so this file cannot rot on machines without a GPU.
 //
-// What is compared: each ONNX precision present (fp32; fp16 when exported and the provider is not
-// cpu) against torch at the same precision on the matching device (cuda when ORT ran on a GPU provider
+// What is compared: each ONNX precision present (fp32; when the provider is not cpu, fp16 when
+// exported and fp16-converted, the fp32 export through FactorLab's convert-fp16) against torch at the same precision on the matching device (cuda when ORT ran on a GPU provider
 // and torch sees CUDA, else cpu fp32 with the same thread count as ORT). When ORT ran on a GPU the
 // goal line compares the best FactorLab figure of each model with torch fp16 on CUDA.
 // The GPU-output run (output left on the device: preferredOutputLocation 'gpu-buffer', which
@@ -43,13 +43,16 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { createSession, type Provider, type ProviderFallback, type ProviderRequest } from '../../native-models/runtime/session.ts';
 import { toFloat16 } from '../../native-models/diffusion/float16.ts';
+import { convertOnnxFileToFloat16 } from '../../native-models/convert/convert-onnx-file.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(dirname(HERE));
 const PY_DIR = join(HERE, 'gpu');
 const MODELS = ['resnet50', 'clip-vit-b32'] as const;
 type ModelName = (typeof MODELS)[number];
-type Precision = 'fp32' | 'fp16';
+/** fp16: exported from torch in half precision (needs CUDA); fp16-converted: FactorLab's own
+ * `convert-fp16` of the fp32 export (float32 input and output, made here on any machine). */
+type Precision = 'fp32' | 'fp16' | 'fp16-converted';
 const IMAGE = 224;
 const UNET_DIR = join(ROOT, 'native-models', 'shapeworld', 'models', 'diffusion');
 
@@ -59,7 +62,7 @@ interface Timing {
 }
 interface TorchResult extends Timing {
   device: 'cuda' | 'cpu';
-  dtype: Precision;
+  dtype: 'fp32' | 'fp16';
   threads: number;
   torch: string;
   gpu: string | null;
@@ -297,10 +300,24 @@ async function main(): Promise<void> {
     }
   }
   if (wantFp16 && !py.cuda) log('fp16 exports: not made (they need torch with CUDA); fp16 files already in --out are used');
+  if (wantFp16) {
+    for (const m of MODELS) {
+      const [src, dest] = [onnxPath(m, 'fp32'), onnxPath(m, 'fp16-converted')];
+      if (!existsSync(src) || existsSync(dest)) continue;
+      log(`converting ${src} to fp16 (FactorLab convert-fp16) ...`);
+      try {
+        const feeds = { input: new ort.Tensor('float32', seeded(2 * 3 * IMAGE * IMAGE, 7), [2, 3, IMAGE, IMAGE]) };
+        const r = await convertOnnxFileToFloat16(src, dest, { feeds });
+        log(`  ${r.report.fp16Nodes} nodes in fp16; relative error ${r.checks.map((c) => c.relError.toExponential(2)).join(', ')} on noise`);
+      } catch (err) {
+        errors.push(`convert-fp16 ${m}: ${firstLine(err)}`);
+      }
+    }
+  }
 
   // 2. FactorLab + PyTorch per model and precision
   const torchCache = new Map<string, { result: TorchResult | null; error: string | null }>();
-  const torchRun = (m: ModelName, device: 'cuda' | 'cpu', dtype: Precision): { result: TorchResult | null; error: string | null } => {
+  const torchRun = (m: ModelName, device: 'cuda' | 'cpu', dtype: 'fp32' | 'fp16'): { result: TorchResult | null; error: string | null } => {
     const key = `${m}/${device}/${dtype}`;
     const hit = torchCache.get(key);
     if (hit) return hit;
@@ -313,7 +330,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   for (const m of MODELS) {
-    const precisions: Precision[] = ['fp32', ...(wantFp16 && existsSync(onnxPath(m, 'fp16')) ? ['fp16' as const] : [])];
+    const precisions: Precision[] = ['fp32', ...(wantFp16 ? (['fp16', 'fp16-converted'] as const).filter((p) => existsSync(onnxPath(m, p))) : [])];
     for (const p of precisions) {
       const file = onnxPath(m, p);
       const row: Row = { model: m, precision: p, onnx: file, provider: null, fallbacks: [], batch, iters, warmup, factorlab: null, factorlabGpuOutput: null, gpuOutputNote: null, pytorch: null, pytorchNote: null, ratio: null };
@@ -353,7 +370,7 @@ async function main(): Promise<void> {
       }
       const onGpu = row.provider !== 'cpu' && py.cuda;
       const device = onGpu ? 'cuda' : 'cpu';
-      const dtype: Precision = onGpu ? p : 'fp32';
+      const dtype = onGpu && p !== 'fp32' ? 'fp16' : 'fp32';
       const t = torchRun(m, device, dtype);
       row.pytorch = t.result;
       if (t.error) row.pytorchNote = t.error;

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createSession, type CreatedSession } from '../../native-models/runtime/index.ts';
+import { convertOnnxFileToFloat16 } from '../../native-models/convert/convert-onnx-file.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const MODELS = join(import.meta.dirname, '..', '..', 'native-models', 'shapeworld', 'models');
 const REQUIRE = process.env.FACTORLAB_REQUIRE_WEBGPU === '1';
@@ -82,8 +84,11 @@ beforeAll(async () => {
   if (webgpuMissing !== null && !REQUIRE) console.warn(`SKIPPED webgpu-lavapipe tests: ${webgpuMissing} (install Mesa lavapipe 25: apt-get install -t bookworm-backports mesa-vulkan-drivers)`);
 });
 
+const tmp = tempDir();
+
 afterAll(async () => {
   for (const s of opened) await s.session.release();
+  tmp.remove();
 });
 
 describe('WebGPU provider equals CPU provider (lavapipe in CI)', { timeout: 180_000 }, () => {
@@ -142,5 +147,39 @@ describe('WebGPU provider equals CPU provider (lavapipe in CI)', { timeout: 180_
     };
     const [g, c] = [await gpu.session.run(feeds), await cpu.session.run(feeds)];
     compare('unet out_sample', g.out_sample!, c.out_sample!);
+  });
+  // fp16 models (convert-fp16) on WebGPU against the float32 model on CPU: fp16 rounding, not
+  // the providers' summation order, sets the tolerance here.
+  async function fp16Pair(rel: string, feeds: Record<string, ort.Tensor>): Promise<{ gpu: Record<string, ort.Tensor>; cpu: Record<string, ort.Tensor> }> {
+    const half = join(tmp.path, rel.replaceAll('/', '_'));
+    await convertOnnxFileToFloat16(join(MODELS, rel), half, { feeds });
+    const gpu = await createSession(half, { provider: 'webgpu' });
+    const cpu = await createSession(join(MODELS, rel), { provider: 'cpu' });
+    opened.push(gpu, cpu);
+    expect(gpu.provider).toBe('webgpu');
+    return { gpu: await gpu.session.run(feeds), cpu: await cpu.session.run(feeds) };
+  }
+
+  function relError(name: string, a: ort.Tensor, b: ort.Tensor): number {
+    expect(a.dims).toEqual(b.dims);
+    const [x, y] = [a.data as Float32Array, b.data as Float32Array];
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < y.length; i++) { num += (x[i]! - y[i]!) ** 2; den += y[i]! ** 2; }
+    const rel = Math.sqrt(num / den);
+    console.log(`webgpu fp16 vs cpu float32 ${name}: relative error ${rel.toExponential(2)}`);
+    return rel;
+  }
+
+  it('fp16 ShapeWorld classifier and UNet (convert-fp16) on WebGPU match float32 on CPU', async (ctx) => {
+    check(ctx);
+    const cls = await fp16Pair('classifier/model.onnx', { input: new ort.Tensor('float32', seeded(4 * 3 * 64 * 64, 1, -2, 2), [4, 3, 64, 64]) });
+    expect(relError('classifier logits', cls.gpu.logits!, cls.cpu.logits!)).toBeLessThan(5e-3);
+    const unet = await fp16Pair('diffusion/unet/model.onnx', {
+      sample: new ort.Tensor('float32', seeded(2 * 4 * 16 * 16, 3, -2, 2), [2, 4, 16, 16]),
+      timestep: new ort.Tensor('int64', BigInt64Array.from([500n]), [1]),
+      encoder_hidden_states: new ort.Tensor('float32', seeded(2 * 77 * 128, 4), [2, 77, 128]),
+    });
+    expect(relError('unet out_sample', unet.gpu.out_sample!, unet.cpu.out_sample!)).toBeLessThan(5e-3);
   });
 });
