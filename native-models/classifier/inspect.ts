@@ -12,7 +12,7 @@
 // output is exposed instead (pre-softmax logits), so logits_are is 'logits' for every model found here.
 //
 // Input: exactly one graph input that is not an initialiser (old exporters list initialisers as
-// inputs too), float32, rank 4, 3 channels (or dynamic). A batch dim fixed to k is accepted and
+// inputs too), float32 (or float16: a half-precision export), rank 4, 3 channels (or dynamic). A batch dim fixed to k is accepted and
 // recorded (fixedBatch): the runner then feeds batches of exactly k, padding the last one.
 import { readOnnxModel, summarizeGraph, type Dim, type GraphSummary, type NodeInfo, type TensorInfo } from '../onnx/index.ts';
 
@@ -29,7 +29,7 @@ export interface ClassifierHead {
 
 export interface ClassifierInspection {
   file: string;
-  input: { name: string; shape: Dim[]; dtype: 'float32' };
+  input: { name: string; shape: Dim[]; dtype: 'float32' | 'float16' };
   /** Batch dim fixed in the graph (usually 1), or null when dynamic. */
   fixedBatch: number | null;
   /** Fixed [height, width] of the input, or null when either is dynamic. */
@@ -142,7 +142,7 @@ export function inspectClassifierGraph(g: GraphSummary, file: string): Classifie
   }
   if (g.initializerInputs.length) notes.push(`${g.initializerInputs.length} initialisers are also listed as graph inputs (old exporter); ignored`);
   const input = g.inputs[0];
-  if (input.elemType !== 1) fail(`the input ${fmtTensor(input)} must be float32`);
+  if (input.elemType !== 1 && input.elemType !== 10) fail(`the input ${fmtTensor(input)} must be float32 or float16`);
   if (!input.shape) fail(`the input ${JSON.stringify(input.name)} has no shape in the graph; expected [N, 3, H, W]`);
   const shape = input.shape!;
   if (shape.length !== 4) fail(`the input ${fmtTensor(input)} must be rank 4 [N, 3, H, W], found rank ${shape.length}`);
@@ -184,7 +184,7 @@ export function inspectClassifierGraph(g: GraphSummary, file: string): Classifie
       const addOutputs = [r.features, logits].filter((t, i, all) => !graphOutputs.has(t) && all.indexOf(t) === i);
       return {
         file,
-        input: { name: input.name, shape, dtype: 'float32' },
+        input: { name: input.name, shape, dtype: input.elemType === 10 ? 'float16' : 'float32' },
         fixedBatch,
         imageSize,
         graphOutput: out.name,

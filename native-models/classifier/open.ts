@@ -5,6 +5,7 @@ import { loadModelPackage, ModelPackageError } from '../manifest/load.ts';
 import type { ClassifierManifest } from '../manifest/schema.ts';
 import { createSession, type Provider, type ProviderFallback, type ProviderRequest } from '../runtime/session.ts';
 import { dirname } from 'node:path';
+import { fromFloat16, toFloat16 } from '../diffusion/float16.ts';
 
 export interface OpenClassifierOptions {
   provider?: ProviderRequest;
@@ -31,7 +32,8 @@ export interface Classifier {
   maxBatch: number | null;
   /** Floats per image: 3 x crop height x crop width. */
   inputSize: number;
-  /** `input` holds n preprocessed images (NCHW float32, n x inputSize values). */
+  /** `input` holds n preprocessed images (NCHW float32, n x inputSize values; a float16 model gets
+   * them rounded to float16, and its float16 outputs come back as float32). */
   run(input: Float32Array, n: number): Promise<ClassifierOutputs>;
   close(): Promise<void>;
 }
@@ -49,16 +51,23 @@ export async function openClassifier(packageDir: string, options: OpenClassifier
   const { logits: logitsName, features: featuresName } = manifest.outputs;
   let closed = false;
 
+  const half = manifest.input.dtype === 'float16';
+  /** A float output as float32: float16 (a half-precision export) is widened; the data is copied then. */
+  const asFloat32 = (t: ort.Tensor, name: string): Float32Array => {
+    if (t.type === 'float32') return t.data as Float32Array;
+    if (t.type === 'float16') return fromFloat16(t.data as unknown as Uint16Array);
+    throw new Error(`output ${JSON.stringify(name)} is ${t.type}, expected float32 or float16`);
+  };
+
   async function runChunk(input: Float32Array, m: number): Promise<{ logits: Float32Array; features: Float32Array }> {
-    const feed = { [manifest.input.name]: new ort.Tensor('float32', input, [m, 3, h, w]) };
-    const out = await session.run(feed, [logitsName, featuresName]);
+    const tensor = half ? new ort.Tensor('float16', toFloat16(input), [m, 3, h, w]) : new ort.Tensor('float32', input, [m, 3, h, w]);
+    const out = await session.run({ [manifest.input.name]: tensor }, [logitsName, featuresName]);
     const logits = out[logitsName];
     const features = out[featuresName];
     try {
-      if (logits.type !== 'float32' || features.type !== 'float32') throw new Error(`outputs are ${logits.type} / ${features.type}, expected float32`);
       if (logits.size !== m * C) throw new Error(`output ${JSON.stringify(logitsName)} has shape [${logits.dims.join(', ')}], expected ${m} x ${C} values`);
       if (features.size !== m * D) throw new Error(`output ${JSON.stringify(featuresName)} has shape [${features.dims.join(', ')}], expected ${m} x ${D} values (the head's input must be [N, ${D}])`);
-      return { logits: logits.data as Float32Array, features: features.data as Float32Array };
+      return { logits: asFloat32(logits, logitsName), features: asFloat32(features, featuresName) };
     } finally {
       logits.dispose();
       features.dispose();

@@ -114,7 +114,9 @@ export async function createClassifierPackage(options: CreateClassifierPackageOp
   await mkdir(outDir, { recursive: true });
   await carryExternalData(graph, src.model, options.onnxPath, outDir);
   const onnxOut = join(outDir, PACKAGE_ONNX_FILE);
-  const outputs = inspection.addOutputs.map((t) => makeValueInfo(t, 1, shapeOf(graph, t, inspection)));
+  // outputs added from inside the graph have the head's precision (float16 in a half-precision export)
+  const headType = graph.initializers.get(inspection.head.weight)?.elemType === 10 ? 10 : 1;
+  const outputs = inspection.addOutputs.map((t) => makeValueInfo(t, headType, shapeOf(graph, t, inspection)));
   const chunks = spliceGraphOutputs(src.bytes, outputs, options.onnxPath);
   const hash = createHash('sha256');
   for (const c of chunks) hash.update(c);
@@ -126,7 +128,7 @@ export async function createClassifierPackage(options: CreateClassifierPackageOp
     name: options.name ?? basename(options.onnxPath, extname(options.onnxPath)),
     onnx: PACKAGE_ONNX_FILE,
     onnx_sha256,
-    input: { name: inspection.input.name, shape: inspection.input.shape, dtype: 'float32' },
+    input: { name: inspection.input.name, shape: inspection.input.shape, dtype: inspection.input.dtype },
     outputs: { logits: inspection.logits, features: inspection.features, logits_are: inspection.logitsAre },
     head: {
       kind: inspection.head.kind,

@@ -7,6 +7,14 @@ import { loadModelPackage, ModelPackageError } from '../manifest/load.ts';
 import type { ClipManifest } from '../manifest/schema.ts';
 import { createSession, type Provider, type ProviderFallback, type ProviderRequest } from '../runtime/session.ts';
 import { ClipTokenizer } from './tokenizer/index.ts';
+import { fromFloat16, toFloat16 } from '../diffusion/float16.ts';
+
+/** A float output as float32 (float16 from a half-precision export is widened), or null for another type. */
+function floatData(t: ort.Tensor): Float32Array | null {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') return fromFloat16(t.data as unknown as Uint16Array);
+  return null;
+}
 
 export interface OpenClipOptions {
   provider?: ProviderRequest;
@@ -73,6 +81,7 @@ export async function openClip(packageDir: string, options: OpenClipOptions = {}
     throw err;
   }
   const textGraph = pkg.onnxFiles.text_encoder!.graph;
+  const halfPixels = pkg.onnxFiles.image_encoder!.graph.inputs.find((i) => i.name === m.image_encoder.input)?.elemType === 10;
   const idsType = textGraph.inputs.find((i) => i.name === m.text_encoder.input)!.elemType === 6 ? 'int32' : 'int64';
   const [h, w] = m.preprocess.crop;
   const inputSize = 3 * h * w;
@@ -110,13 +119,16 @@ export async function openClip(packageDir: string, options: OpenClipOptions = {}
       }
       const out = await txt!.session.run(feed, outNames);
       const e = out[m.text_encoder.output_embeds]!;
-      if (e.type !== 'float32' || e.size !== k * E) throw new Error(`${pkg.onnxFiles.text_encoder!.path}: output ${JSON.stringify(m.text_encoder.output_embeds)} has shape [${e.dims.join(', ')}] ${e.type}, expected [${k}, ${E}] float32`);
-      embeds.set(e.data as Float32Array, s * E);
+      const ed = floatData(e);
+      if (!ed || e.size !== k * E) throw new Error(`${pkg.onnxFiles.text_encoder!.path}: output ${JSON.stringify(m.text_encoder.output_embeds)} has shape [${e.dims.join(', ')}] ${e.type}, expected [${k}, ${E}] float32 or float16`);
+      embeds.set(ed, s * E);
       if (wantHidden) {
         const hs = out[m.text_encoder.output_hidden!]!;
         width = hs.dims[2]!;
         hidden ??= new Float32Array(n * L * width);
-        hidden.set(hs.data as Float32Array, s * L * width);
+        const hd = floatData(hs);
+        if (!hd) throw new Error(`${pkg.onnxFiles.text_encoder!.path}: output ${JSON.stringify(m.text_encoder.output_hidden)} is ${hs.type}, expected float32 or float16`);
+        hidden.set(hd, s * L * width);
       }
     }
     return { embeds, hidden, width, ids: enc.ids, lengths: enc.lengths };
@@ -138,10 +150,12 @@ export async function openClip(packageDir: string, options: OpenClipOptions = {}
       for (let s = 0; s < n; s += imageBatch) {
         const k = Math.min(imageBatch, n - s);
         const x = input.subarray(s * inputSize, (s + k) * inputSize);
-        const res = await img.session.run({ [m.image_encoder.input]: new ort.Tensor('float32', x, [k, 3, h, w]) }, [m.image_encoder.output]);
+        const pixels = halfPixels ? new ort.Tensor('float16', toFloat16(x), [k, 3, h, w]) : new ort.Tensor('float32', x, [k, 3, h, w]);
+        const res = await img.session.run({ [m.image_encoder.input]: pixels }, [m.image_encoder.output]);
         const e = res[m.image_encoder.output]!;
-        if (e.type !== 'float32' || e.size !== k * E) throw new Error(`${pkg.onnxFiles.image_encoder!.path}: output ${JSON.stringify(m.image_encoder.output)} has shape [${e.dims.join(', ')}] ${e.type}, expected [${k}, ${E}] float32`);
-        out.set(e.data as Float32Array, s * E);
+        const ed = floatData(e);
+        if (!ed || e.size !== k * E) throw new Error(`${pkg.onnxFiles.image_encoder!.path}: output ${JSON.stringify(m.image_encoder.output)} has shape [${e.dims.join(', ')}] ${e.type}, expected [${k}, ${E}] float32 or float16`);
+        out.set(ed, s * E);
       }
       return out;
     },

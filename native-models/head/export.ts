@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { fromFloat16, toFloat16 } from '../diffusion/float16.ts';
 import { readOnnxModel, summarizeGraph } from '../onnx/index.ts';
 import type { ClassifierHead } from '../classifier/inspect.ts';
 import { patchHeadBytes } from './patch-onnx.ts';
@@ -62,6 +63,8 @@ export async function checkPatchedOnnx(opts: {
   weight: Float32Array;
   bias: Float32Array | null;
   tolerance?: number;
+  /** A half-precision model: the input is fed as float16 and the default tolerance is fp16's. */
+  half?: boolean;
 }): Promise<PatchCheck> {
   const { model } = await readOnnxModel(opts.patched);
   const g = summarizeGraph(model);
@@ -81,9 +84,10 @@ export async function checkPatchedOnnx(opts: {
   const run = async (path: string) => {
     const s = await ort.InferenceSession.create(path, { executionProviders: ['cpu'] });
     try {
-      const r = await s.run({ [opts.inputName]: new ort.Tensor('float32', opts.input, opts.inputShape) }, names);
+      const input = opts.half ? new ort.Tensor('float16', toFloat16(opts.input), opts.inputShape) : new ort.Tensor('float32', opts.input, opts.inputShape);
+      const r = await s.run({ [opts.inputName]: input }, names);
       const out: Record<string, Float32Array> = {};
-      for (const k of names) out[k] = Float32Array.from(r[k].data as Float32Array);
+      for (const k of names) out[k] = r[k].type === 'float16' ? fromFloat16(r[k].data as unknown as Uint16Array) : Float32Array.from(r[k].data as Float32Array);
       return out;
     } finally {
       await s.release();
@@ -109,14 +113,17 @@ export async function checkPatchedOnnx(opts: {
   const D = opts.weight.length / C;
   const n = opts.inputShape[0];
   let logitsMaxAbsDiff = 0;
+  let maxLogit = 0;
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < C; c++) {
       let s = opts.bias ? opts.bias[c] : 0;
       for (let d = 0; d < D; d++) s += feats[r * D + d] * opts.weight[c * D + d];
       logitsMaxAbsDiff = Math.max(logitsMaxAbsDiff, Math.abs(s - logits[r * C + c]));
+      maxLogit = Math.max(maxLogit, Math.abs(s));
     }
   }
-  const tol = opts.tolerance ?? 1e-4;
+  // fp16: the weights are rounded to 11 significant bits and the product is summed in fp16 (or widened)
+  const tol = opts.tolerance ?? (opts.half ? 4e-3 * Math.max(1, maxLogit) : 1e-4);
   return { inputs: n, unchanged, logitsMaxAbsDiff, otherHeadDependent, ok: logitsMaxAbsDiff <= tol && unchanged.every((u) => u.maxAbsDiff === 0) };
 }
 

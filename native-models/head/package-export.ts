@@ -74,6 +74,7 @@ export async function exportPatchedHead(o: ExportPatchedOptions): Promise<Export
       headNode: headNode.name || `${headNode.opType}#${headNode.index}`,
       weight: o.weight,
       bias: o.bias,
+      half: m.input.dtype === 'float16',
     });
     if (!check.ok) {
       throw new Error(`the patched model does not check out: logits differ from features · Wᵀ + b by up to ${check.logitsMaxAbsDiff}; unchanged outputs: ${check.unchanged.map((u) => `${u.name} ${u.maxAbsDiff}`).join(', ')}`);

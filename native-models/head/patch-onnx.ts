@@ -5,13 +5,15 @@
 // rewritten around them.
 //
 // The new values are written in the original's layout: Gemm transB=1 / 'out_in' keeps [C, D],
-// transB=0 and MatMul ('in_out') keep [D, C]; raw_data stays raw_data (little-endian float32),
-// float_data stays float_data. Initialisers in external files and non-float32 heads are refused.
+// transB=0 and MatMul ('in_out') keep [D, C]; raw_data stays raw_data (little-endian),
+// float_data stays float_data; a float16 head (half-precision export) gets the values rounded to
+// float16 in its own storage. Initialisers in external files and other data types are refused.
 // The two replaced TensorProtos keep name, dims, data type and doc_string; fields of theirs that
 // onnx-proto (ONNX 1.10) does not know, e.g. TensorProto.metadata_props, are not carried over.
 import { onnx, toNumber, type TensorProto } from '../onnx/index.ts';
 import type { ClassifierHead } from '../classifier/inspect.ts';
 import { encodeVarint, readVarint } from '../onnx/varint.ts';
+import { toFloat16 } from '../diffusion/float16.ts';
 
 export class HeadPatchError extends Error {
   constructor(message: string) {
@@ -66,16 +68,22 @@ function toLayout(weight: Float32Array, head: HeadSpec): Float32Array {
 
 function replacement(old: TensorProto, values: Float32Array, what: string): Buffer {
   if (old.dataLocation === 1) throw new HeadPatchError(`${what} ${JSON.stringify(old.name)} is stored in an external data file; patching external initialisers is not supported`);
-  if (old.dataType !== 1) throw new HeadPatchError(`${what} ${JSON.stringify(old.name)} is not float32 (data type ${old.dataType}); only float32 heads can be patched`);
+  if (old.dataType !== 1 && old.dataType !== 10) throw new HeadPatchError(`${what} ${JSON.stringify(old.name)} is neither float32 nor float16 (data type ${old.dataType}); only those heads can be patched`);
   const count = old.dims.map(toNumber).reduce((a, b) => a * b, 1);
   if (count !== values.length) throw new HeadPatchError(`${what} ${JSON.stringify(old.name)} has ${count} values; the new one has ${values.length}`);
   const t = onnx.TensorProto.create({
     name: old.name,
     dims: old.dims,
-    dataType: 1,
+    dataType: old.dataType,
     ...(old.docString ? { docString: old.docString } : {}),
   });
-  if (old.rawData && old.rawData.length > 0) {
+  if (old.dataType === 10) {
+    // a half-precision head: the trained float32 values rounded to float16 (nearest, ties to even)
+    const bits = toFloat16(values);
+    for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7c00) === 0x7c00) throw new HeadPatchError(`the new ${what} has values beyond float16's range (±65504)`);
+    if (old.rawData && old.rawData.length > 0) t.rawData = Buffer.from(bits.buffer, bits.byteOffset, bits.byteLength);
+    else t.int32Data = Array.from(bits);
+  } else if (old.rawData && old.rawData.length > 0) {
     const raw = Buffer.alloc(values.length * 4);
     for (let i = 0; i < values.length; i++) raw.writeFloatLE(values[i], i * 4);
     t.rawData = raw;

@@ -74,7 +74,8 @@ export function checkClassifierAgainstGraph(m: ClassifierManifest, graph: GraphS
   if (graph.inputs.length !== 1) {
     throw new ModelPackageError(onnxPath, `expected exactly one graph input, found ${graph.inputs.length}: ${fmtTensors(graph.inputs)}`);
   }
-  if (input.elemType !== 1) throw new ModelPackageError(onnxPath, `expected input ${JSON.stringify(input.name)} to be float32, found ${input.dtype}`);
+  const wantType = m.input.dtype === 'float16' ? 10 : 1;
+  if (input.elemType !== wantType) throw new ModelPackageError(onnxPath, `expected input ${JSON.stringify(input.name)} to be ${m.input.dtype} (manifest input.dtype), found ${input.dtype}`);
   if (input.shape) {
     if (input.shape.length !== m.input.shape.length) {
       throw new ModelPackageError(onnxPath, `expected input ${JSON.stringify(input.name)} of shape ${fmtShape(m.input.shape)} (manifest), found rank ${input.shape.length} ${fmtShape(input.shape)}`);
@@ -115,7 +116,7 @@ export function checkClipAgainstGraphs(m: ClipManifest, image: GraphSummary, ima
   const ie = m.image_encoder;
   const px = image.inputs.find((i) => i.name === ie.input);
   if (!px) throw new ModelPackageError(imagePath, `expected graph input ${JSON.stringify(ie.input)} (manifest image_encoder.input), found inputs: ${fmtTensors(image.inputs)}`);
-  if (px.elemType !== 1) throw new ModelPackageError(imagePath, `expected input ${JSON.stringify(px.name)} to be float32, found ${px.dtype}`);
+  if (px.elemType !== 1 && px.elemType !== 10) throw new ModelPackageError(imagePath, `expected input ${JSON.stringify(px.name)} to be float32 or float16, found ${px.dtype}`);
   if (px.shape) {
     const [ch, cw] = m.preprocess.crop;
     const want: Dim[] = [null, 3, ch, cw];

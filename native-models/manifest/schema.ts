@@ -32,7 +32,8 @@ export const ClassifierManifestSchema = z
       name: z.string().min(1),
       /** NCHW; dim 0 fixed to k means the model only runs in batches of k. */
       shape: z.array(DimSchema).length(4),
-      dtype: z.literal('float32'),
+      /** float16: a half-precision export (FactorLab converts to and from float32 at the boundary). */
+      dtype: z.enum(['float32', 'float16']),
     }),
     outputs: z.object({
       /** Graph output holding the classifier's scores (pre-softmax when logits_are = 'logits'). */

@@ -71,9 +71,13 @@ describe('loadModelPackage', () => {
       });
       expect((await loadError(pkg)).message).toMatch(/invalid classifier manifest: labels: has 4 entries, expected head\.num_classes = 5/);
       await edit((m) => {
-        (m.input as { dtype: string }).dtype = 'float16';
+        (m.input as { dtype: string }).dtype = 'float64';
       });
       expect((await loadError(pkg)).message).toMatch(/input\.dtype: /);
+      await edit((m) => {
+        m.input.dtype = 'float16'; // valid, but not what the graph takes
+      });
+      expect((await loadError(pkg)).message).toMatch(/expected input "image" to be float16 \(manifest input\.dtype\), found float32/);
       await edit((m) => {
         m.onnx = '../elsewhere.onnx';
       });
