@@ -10,6 +10,8 @@ export const methodNames = [
   'datasets.images',
   'models.list',
   'models.add',
+  'models.convertFp16',
+  'models.conversion',
   'runs.list',
   'runs.start',
   'runs.summary',

@@ -46,6 +46,19 @@ export const paramsSchemas = {
     /** A JSON file: FactorLab's preprocess spec or a timm pretrained config; overrides the preset. */
     preprocess: z.string().min(1).optional(),
   }),
+  /** Converts a classifier (or CLIP) model's package to fp16 into `out` (absolute; absent or empty):
+   * a job (kind 'convert-fp16') that checks the converted graphs against the original on up to 16
+   * images spread over the dataset `datasetId` (seeded noise without one), and registers the
+   * converted package as a new model (the job's resultRef: `model:<id>`). */
+  'models.convertFp16': z.object({
+    id,
+    out: z.string().min(1).refine((s) => s.startsWith('/') || /^[A-Za-z]:[\\/]/.test(s) || s.startsWith('\\\\'), { message: 'must be an absolute path' }),
+    datasetId: id.optional(),
+    /** The largest relative L2 error allowed on any output. */
+    maxRelError: z.number().gt(0).lt(1).default(0.01),
+  }),
+  /** What a done 'convert-fp16' job produced: the new model and the conversion report. */
+  'models.conversion': z.object({ jobId: id }),
   'runs.list': z.object({ datasetId: id.optional() }),
   'runs.start': z.object({ modelId: id, datasetId: id, provider: Provider.optional() }),
   'runs.summary': z.object({ runId: id }),
@@ -340,10 +353,40 @@ export interface ModelSummary {
   createdAt: string;
 }
 
+/** native-models/convert's PackageConversionReport, as written to the package's fp16-conversion.json. */
+export interface Fp16ConversionReport {
+  kind: 'classifier' | 'clip';
+  /** The original package folder. */
+  source: string;
+  /** What the check ran on (images of a dataset, or seeded noise). */
+  checkedOn: string;
+  files: {
+    role: string;
+    file: string;
+    bytesBefore: number;
+    bytesAfter: number;
+    graph: { fp16Nodes: number; fp32Nodes: number; keptFp32: Record<string, number>; castsAdded: number; initializersConverted: number; weightBytesBefore: number; weightBytesAfter: number };
+    outputs: { output: string; relError: number; maxAbsError: number }[];
+  }[];
+  /** classifier: check images whose top-1 class differs between fp32 and fp16; null for CLIP. */
+  top1Changes: number | null;
+  checkImages: number;
+  maxRelError: number;
+}
+
+export interface ModelConversion {
+  jobId: number;
+  sourceModelId: number;
+  /** The converted package, registered as a model. */
+  modelId: number;
+  out: string;
+  report: Fp16ConversionReport;
+}
+
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobInfo {
-  /** resultRef, when done: `dataset:<id>` (import) or `run:<id>` (run). */
+  /** resultRef, when done: `dataset:<id>` (import), `run:<id>` (run), `model:<id>` (convert-fp16), ... */
   id: number;
   kind: string;
   title: string;
@@ -444,6 +487,8 @@ export interface Results {
   'datasets.images': Page<ImageRow>;
   'models.list': ModelSummary[];
   'models.add': ModelSummary;
+  'models.convertFp16': { jobId: number };
+  'models.conversion': ModelConversion;
   'runs.list': RunSummary[];
   'runs.start': { runId: number; jobId: number | null; reused: boolean };
   'runs.summary': RunDetail;

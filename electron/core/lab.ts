@@ -13,6 +13,7 @@ import { runGeneration, type GenerationJobParams } from './debugging/generation-
 import { runDebug, type DebugJobParams } from './debugging/patch-head.ts';
 import { runDiscovery, type DiscoveryJobParams } from './discovery/discovery-job.ts';
 import { exportDebugResult, saveDebugExport, type ExportJobParams } from './export/export-debug-result.ts';
+import { CONVERT_FP16_JOB, runConvertFp16, type ConvertFp16JobParams } from './models/convert-fp16-job.ts';
 
 export type ProviderSetting = ProviderInfo['requested'];
 
@@ -100,6 +101,12 @@ export class Lab {
       const e = await exportDebugResult(this.db, this.blobs, ctx.params, () => {}, { progress: ctx.progress, signal: ctx.signal });
       saveDebugExport(this.db, ctx.jobId, ctx.params.id, e);
       return `debug-export:${ctx.jobId}`;
+    });
+    // The conversion cannot stop half-way: a cancel takes effect when it ends, removing what it wrote.
+    this.jobs.register<ConvertFp16JobParams>(CONVERT_FP16_JOB, async (ctx) => {
+      const model = await runConvertFp16(this.db, ctx.params, ctx.progress, ctx.signal);
+      this.events.emit('event', { type: 'lab', what: 'models' });
+      return `model:${model.id}`;
     });
     this.jobs.register<DiscoveryJobParams>('discovery', async (ctx) => {
       const provider = ctx.params.provider ?? this.defaultProvider;

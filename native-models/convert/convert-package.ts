@@ -12,7 +12,7 @@
 import * as ort from 'onnxruntime-node';
 import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { loadModelPackage, ModelPackageError, sha256File } from '../manifest/load.ts';
 import { MANIFEST_FILE, type ClassifierManifest, type ClipManifest } from '../manifest/schema.ts';
 import { decodeToTensor, ImageDecodeError } from '../preprocess/decode.ts';
@@ -82,7 +82,7 @@ async function pixelFeeds(spec: PreprocessSpec, images: readonly string[], max: 
     }
     if (n === 0) throw new Float16ConversionError(`none of the ${picked.length} check images could be read: ${skipped.slice(0, 3).join('; ')}`);
     const note = skipped.length ? `; skipped ${skipped.length} unreadable: ${skipped.slice(0, 3).join('; ')}` : '';
-    return { data: data.subarray(0, n * size), n, what: `${n} images from ${basename(dirname(picked[0]!))}/${note}` };
+    return { data: data.subarray(0, n * size), n, what: `${n} images from ${commonFolder(picked)}${note}` };
   }
   const n = Math.min(max, 4);
   const rng = mulberry32(12345);
@@ -95,6 +95,18 @@ async function pixelFeeds(spec: PreprocessSpec, images: readonly string[], max: 
     if (i + 1 < data.length) data[i + 1] = r * Math.sin(2 * Math.PI * v);
   }
   return { data, n, what: `${n} seeded Gaussian noise images (no images given: ranges are not calibrated on real data)` };
+}
+
+/** The deepest folder holding every file (the dataset's root for files spread over class folders). */
+function commonFolder(files: readonly string[]): string {
+  let parts = dirname(files[0]!).split(sep);
+  for (const f of files) {
+    const p = dirname(f).split(sep);
+    let k = 0;
+    while (k < parts.length && k < p.length && parts[k] === p[k]) k++;
+    parts = parts.slice(0, k);
+  }
+  return parts.join(sep) || sep;
 }
 
 function argmaxRows(x: Float32Array, rows: number): number[] {

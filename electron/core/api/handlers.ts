@@ -6,6 +6,7 @@ import type { Lab } from '../lab.ts';
 import { datasetDetail, datasetImages, imageRecord, listDatasets } from '../datasets/dataset-queries.ts';
 import { addClassifierFromOnnx, getModel, listModels, registerPackage } from '../models/model-registry.ts';
 import { getOrCreateRun } from '../runs/run-classifier.ts';
+import { CONVERT_FP16_JOB, checkConvertFp16, getConversion, type ConvertFp16JobParams } from '../models/convert-fp16-job.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
 import { listRuns, predictionFor, runDetail, runFailures } from '../runs/run-queries.ts';
 import { exportAnnotations, getSource, importAnnotations, listSources, readMetaclassFile, storeMetaclasses } from '../imagenetx/annotations.ts';
@@ -82,6 +83,15 @@ export function createHandlers(lab: Lab): Handlers {
       lab.events.emit('event', { type: 'lab', what: 'models' });
       return model;
     },
+    'models.convertFp16': async (p) => {
+      const model = await checkConvertFp16(lab.db, p);
+      const out = resolve(p.out);
+      const active = lab.jobs.findActive<ConvertFp16JobParams>(CONVERT_FP16_JOB, (q) => q.modelId === p.id && resolve(q.out) === out);
+      if (active) return { jobId: active.id };
+      const params: ConvertFp16JobParams = { modelId: p.id, out, datasetId: p.datasetId ?? null, maxRelError: p.maxRelError };
+      return { jobId: lab.jobs.submit(CONVERT_FP16_JOB, `Convert ${model.name} to fp16 into ${out}`, params).id };
+    },
+    'models.conversion': (p) => getConversion(lab.db, p.jobId),
     'runs.list': (p) => listRuns(lab.db, p.datasetId),
     'runs.start': (p) => {
       const model = getModel(lab.db, p.modelId);

@@ -1,14 +1,16 @@
-import { useState, type FormEvent } from 'react';
-import type { ParamsIn } from '../../../electron/contract.ts';
+import { useEffect, useState, type FormEvent } from 'react';
+import type { ModelConversion, ModelSummary, ParamsIn } from '../../../electron/contract.ts';
 import { useApi, useLab } from '../lib/lab.tsx';
-import { num, shape, when } from '../lib/format.ts';
+import { bytes, num, shape, when } from '../lib/format.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader } from '../components/common.tsx';
+import { JobProgress, useCancelJob } from '../components/StatusBar.tsx';
 
 type Preset = NonNullable<ParamsIn<'models.add'>['preset']>;
 
 export function ModelsView() {
   const { data, error, loading, reload } = useApi('models.list', {}, ['models']);
   const [showForm, setShowForm] = useState(false);
+  const [converting, setConverting] = useState<ModelSummary | null>(null);
   const empty = data !== null && data.length === 0;
   return (
     <div className="page">
@@ -39,6 +41,7 @@ export function ModelsView() {
               <th>Preset</th>
               <th>SHA-256</th>
               <th>Added</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -57,11 +60,168 @@ export function ModelsView() {
                   {m.sha256.slice(0, 12)}
                 </td>
                 <td className="dim">{when(m.createdAt)}</td>
+                <td>
+                  {m.kind === 'classifier' ? (
+                    <button type="button" className="btn small" data-testid="convert-fp16-open" onClick={() => setConverting((c) => (c?.id === m.id ? null : m))}>
+                      Convert to fp16…
+                    </button>
+                  ) : null}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : null}
+      {converting ? <ConvertFp16Form key={converting.id} model={converting} onClose={() => setConverting(null)} /> : null}
+    </div>
+  );
+}
+
+/** `factorlab convert-fp16` in the app: a 'convert-fp16' job, followed here; its report once done. */
+function ConvertFp16Form({ model, onClose }: { model: ModelSummary; onClose: () => void }) {
+  const { client, jobs, bump } = useLab();
+  const cancel = useCancelJob();
+  const datasets = useApi('datasets.list', {}, ['datasets']);
+  const [out, setOut] = useState('');
+  const [datasetId, setDatasetId] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<ModelConversion | null>(null);
+  const [jobId, setJobId] = useState<number | null>(null);
+  const job = jobId !== null ? jobs.find((j) => j.id === jobId) : undefined;
+  const running = job?.status === 'queued' || job?.status === 'running';
+
+  useEffect(() => {
+    if (jobId === null || job?.status !== 'done') return;
+    let live = true;
+    client.call('models.conversion', { jobId }).then(
+      (r) => {
+        if (!live) return;
+        setDone(r);
+        bump('models', 'lab');
+      },
+      (err: unknown) => live && setError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, bump, jobId, job?.status]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    setJobId(null);
+    try {
+      const r = await client.call('models.convertFp16', { id: model.id, out: out.trim(), datasetId: datasetId ? Number(datasetId) : undefined });
+      setJobId(r.jobId);
+      bump('jobs');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card form" style={{ marginTop: 14 }} onSubmit={submit} data-testid="convert-fp16-form">
+      <div className="card-title">Convert {model.name} to fp16</div>
+      <p className="dim pad">
+        Writes a new package with the graph in float16 (inputs, outputs and the classifier head stay float32), checks it against the original and adds
+        it to the lab as a new model. The conversion is refused when an output differs by more than 1 % or a top-1 class changes.
+      </p>
+      <div className="form-grid">
+        <Field label="Output folder" hint="An absolute path to a new or empty folder">
+          <input required value={out} onChange={(e) => setOut(e.target.value)} placeholder="/models/resnet50-fp16" data-testid="convert-fp16-out" spellCheck={false} />
+        </Field>
+        <Field label="Check images (optional)" hint="Up to 16 images spread over a dataset; without one, seeded noise (ranges are not calibrated on real data)">
+          <select value={datasetId} onChange={(e) => setDatasetId(e.target.value)} data-testid="convert-fp16-dataset">
+            <option value="">none (seeded noise)</option>
+            {(datasets.data ?? []).map((d) => (
+              <option key={d.id} value={String(d.id)}>
+                {d.name} ({num(d.numImages)} images)
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="btn primary" disabled={busy || running || !out.trim()} data-testid="convert-fp16-submit">
+          {busy ? 'Starting…' : running ? 'Converting…' : 'Convert'}
+        </button>
+        <button type="button" className="btn" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {job && job.status !== 'done' ? (
+        <div className="pad" data-testid="convert-fp16-job" data-status={job.status}>
+          Conversion job #{job.id}: {running ? <JobProgress job={job} /> : job.status}
+          {job.message && job.status !== 'failed' ? <span className="dim"> {job.message}</span> : null}
+          {job.error ? (
+            <span className="bad" data-testid="convert-fp16-job-error">
+              {' '}
+              {job.error}
+            </span>
+          ) : null}{' '}
+          {running ? (
+            <button type="button" className="btn small" onClick={() => cancel(job)} data-testid="convert-fp16-cancel">
+              Cancel
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      <ErrorBox error={error} testId="convert-fp16-error" />
+      {done ? <ConversionReport conversion={done} /> : null}
+    </form>
+  );
+}
+
+function ConversionReport({ conversion }: { conversion: ModelConversion }) {
+  const r = conversion.report;
+  return (
+    <div className="pad" data-testid="convert-fp16-report">
+      <div className="good" data-testid="convert-fp16-done">
+        Added model #{conversion.modelId} from <span className="mono">{conversion.out}</span>. Checked on {r.checkedOn}
+        {r.top1Changes !== null ? (
+          <>
+            ; top-1 changes: <span data-testid="convert-fp16-top1">{r.top1Changes}</span> of {num(r.checkImages)}
+          </>
+        ) : null}
+        .
+      </div>
+      <table className="table compact" data-testid="convert-fp16-files">
+        <thead>
+          <tr>
+            <th>File</th>
+            <th className="num">Size</th>
+            <th className="num">Nodes fp16 / fp32</th>
+            <th>Relative error per output (limit {(r.maxRelError * 100).toFixed(2)} %)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.files.map((f) => (
+            <tr key={f.file} data-testid="convert-fp16-file">
+              <td className="mono" title={f.role}>
+                {f.file}
+              </td>
+              <td className="num">
+                {bytes(f.bytesBefore)} → {bytes(f.bytesAfter)}
+              </td>
+              <td className="num" title={Object.entries(f.graph.keptFp32).map(([why, n]) => `${n}: ${why}`).join('\n') || undefined}>
+                {num(f.graph.fp16Nodes)} / {num(f.graph.fp32Nodes)}
+              </td>
+              <td className="mono">
+                {f.outputs.map((o) => (
+                  <div key={o.output}>
+                    {o.output}: {(o.relError * 100).toFixed(3)} % (max abs {o.maxAbsError.toExponential(2)})
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }
