@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { ModelConversion, ModelSummary, ParamsIn } from '../../../electron/contract.ts';
 import { useApi, useLab } from '../lib/lab.tsx';
 import { bytes, num, shape, when } from '../lib/format.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader } from '../components/common.tsx';
 import { JobProgress, useCancelJob } from '../components/StatusBar.tsx';
+import { useJobResult } from '../lib/use-job-result.ts';
 
 type Preset = NonNullable<ParamsIn<'models.add'>['preset']>;
 
@@ -79,49 +80,19 @@ export function ModelsView() {
 
 /** `factorlab convert-fp16` in the app: a 'convert-fp16' job, followed here; its report once done. */
 function ConvertFp16Form({ model, onClose }: { model: ModelSummary; onClose: () => void }) {
-  const { client, jobs, bump } = useLab();
+  const { client, bump } = useLab();
   const cancel = useCancelJob();
   const datasets = useApi('datasets.list', {}, ['datasets']);
   const [out, setOut] = useState('');
   const [datasetId, setDatasetId] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<ModelConversion | null>(null);
-  const [jobId, setJobId] = useState<number | null>(null);
-  const job = jobId !== null ? jobs.find((j) => j.id === jobId) : undefined;
-  const running = job?.status === 'queued' || job?.status === 'running';
+  const { job, running, busy, error, done, start } = useJobResult(
+    (jobId) => client.call('models.conversion', { jobId }),
+    () => bump('models', 'lab'),
+  );
 
-  useEffect(() => {
-    if (jobId === null || job?.status !== 'done') return;
-    let live = true;
-    client.call('models.conversion', { jobId }).then(
-      (r) => {
-        if (!live) return;
-        setDone(r);
-        bump('models', 'lab');
-      },
-      (err: unknown) => live && setError(err),
-    );
-    return () => {
-      live = false;
-    };
-  }, [client, bump, jobId, job?.status]);
-
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    setJobId(null);
-    try {
-      const r = await client.call('models.convertFp16', { id: model.id, out: out.trim(), datasetId: datasetId ? Number(datasetId) : undefined });
-      setJobId(r.jobId);
-      bump('jobs');
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    void start(() => client.call('models.convertFp16', { id: model.id, out: out.trim(), datasetId: datasetId ? Number(datasetId) : undefined }));
   };
 
   return (

@@ -1,15 +1,16 @@
 // One retraining result: the paper's Table 2 (accuracy before, after individual debugging and after
 // random debugging, on the test set, the seed failures and the heldout failures; gains in points),
 // its grouped bar chart, the settings, and the export of a patched head.
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type uPlot from 'uplot';
-import type { DebugExport, DebugResult } from '../../../../electron/contract.ts';
+import type { DebugResult } from '../../../../electron/contract.ts';
 import { useLab } from '../../lib/lab.tsx';
 import { num } from '../../lib/format.ts';
 import { accuracyText, gainText, SPLITS, table2Rows, table2Svg } from '../../lib/patch-format.ts';
 import { download } from '../../lib/download.ts';
 import { ErrorBox, Field } from '../../components/common.tsx';
 import { JobProgress, useCancelJob } from '../../components/StatusBar.tsx';
+import { useJobResult } from '../../lib/use-job-result.ts';
 import { AccuracyChart, chartPng } from './AccuracyChart.tsx';
 
 export function ResultDetail({ result: r }: { result: DebugResult }) {
@@ -85,45 +86,16 @@ export function ResultDetail({ result: r }: { result: DebugResult }) {
 }
 
 function ExportForm({ result }: { result: DebugResult }) {
-  const { client, jobs, bump } = useLab();
+  const { client } = useLab();
   const cancel = useCancelJob();
   const [out, setOut] = useState('');
   const [which, setWhich] = useState<'individual' | 'random'>('individual');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<DebugExport | null>(null);
   // The export is a job (kind 'export'): followed here, its result fetched once it is done.
-  const [jobId, setJobId] = useState<number | null>(null);
-  const job = jobId !== null ? jobs.find((j) => j.id === jobId) : undefined;
-  const running = job?.status === 'queued' || job?.status === 'running';
+  const { job, running, busy, error, done, start } = useJobResult((jobId) => client.call('debug.exported', { jobId }));
 
-  useEffect(() => {
-    if (jobId === null || job?.status !== 'done') return;
-    let live = true;
-    client.call('debug.exported', { jobId }).then(
-      (r) => live && setDone(r),
-      (err: unknown) => live && setError(err),
-    );
-    return () => {
-      live = false;
-    };
-  }, [client, jobId, job?.status]);
-
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    setJobId(null);
-    try {
-      const r = await client.call('debug.export', { id: result.id, out: out.trim(), which });
-      setJobId(r.jobId);
-      bump('jobs');
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    void start(() => client.call('debug.export', { id: result.id, out: out.trim(), which }));
   };
 
   const match = done ? Math.abs(done.check.accuracy - done.check.evaluated) < 1e-9 : false;
